@@ -1,1 +1,129 @@
+//! The test harness of the end-to-end tests in `tests/`: each test starts
+//! its own real stack (an embedded Tansu broker on a free port with its
+//! SQLite file in a temporary directory, the topics, and a schema
+//! registry on the broker), so tests run in parallel without sharing
+//! anything, and everything is removed when the stack is dropped.
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use handoff_bus::embedded::EmbeddedBroker;
+use handoff_bus::{ensure_topics, KafkaConfig, TopicsConfig};
+use handoff_events::{Catalogue, Codec};
+use handoff_registry::{RegistryConfig, RunningRegistry};
+use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
+
+pub struct Stack {
+    pub dir: TempDir,
+    pub broker: Option<EmbeddedBroker>,
+    pub kafka: KafkaConfig,
+    pub registry: RunningRegistry,
+    pub shutdown: CancellationToken,
+}
+
+/// Logs to the test's captured output when `RUST_LOG` is set.
+pub fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+}
+
+impl Stack {
+    /// Broker, topics and registry, all on free ports.
+    pub async fn start() -> Stack {
+        init_logging();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let broker = EmbeddedBroker::start(dir.path(), 0).await.expect("embedded broker starts");
+        let kafka = broker.kafka_config();
+        let topics = TopicsConfig {
+            agency_partitions: 3,
+            ..TopicsConfig::default()
+        };
+        ensure_topics(&kafka, &topics).await.expect("topics are created");
+        let shutdown = CancellationToken::new();
+        let registry = start_registry(&kafka, shutdown.child_token()).await;
+        Stack {
+            dir,
+            broker: Some(broker),
+            kafka,
+            registry,
+            shutdown,
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A codec on this stack's registry with the embedded catalogue.
+    pub fn codec(&self) -> Codec {
+        Codec::new(&self.registry.url, Arc::new(Catalogue::embedded()))
+    }
+
+    pub fn registry_url(&self) -> &str {
+        &self.registry.url
+    }
+
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.registry.task).await;
+        if let Some(broker) = self.broker.take() {
+            broker.stop().await;
+        }
+    }
+}
+
+/// A registry on a free port, reading the stack's `_schemas` topic.
+pub async fn start_registry(kafka: &KafkaConfig, shutdown: CancellationToken) -> RunningRegistry {
+    let config = RegistryConfig {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        ..RegistryConfig::default()
+    };
+    handoff_registry::start(kafka, &config, shutdown)
+        .await
+        .expect("registry starts")
+}
+
+/// The repository root (where `schemas/` and `.venv/` are).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The `handoff` binary built by `cargo build` beside this test binary.
+/// The README's test command builds it first.
+pub fn handoff_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe path");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join("handoff");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build --bins` first (the README's test command does)",
+        bin.display()
+    );
+    bin
+}
+
+/// The Python of the test venv (confluent-kafka, fastavro). The README's
+/// test command creates it; a test that needs it fails loudly without it.
+pub fn python() -> PathBuf {
+    let py = std::env::var_os("HANDOFF_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv/bin/python"));
+    assert!(
+        py.exists(),
+        "{} is missing: run scripts/setup.sh (the README's test command does) to create the test venv",
+        py.display()
+    );
+    py
+}
+
+/// A blocking HTTP client with a short timeout, for registry calls.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("http client")
+}

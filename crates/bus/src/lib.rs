@@ -3,6 +3,16 @@
 //! offsets the sink stores itself, the dead-letter path, and (behind the
 //! `embedded-broker` feature) the in-process Tansu broker.
 
+pub mod admin;
 pub mod config;
+pub mod dlq;
+#[cfg(feature = "embedded-broker")]
+pub mod embedded;
+pub mod headers;
+pub mod producer;
+pub mod sink;
 
+pub use admin::{ensure_topics, TopicsConfig};
 pub use config::KafkaConfig;
+pub use producer::{Delivery, EventProducer, PublishError};
+pub use sink::{Delivered, OffsetAdvance, OffsetReader, Sink, SinkError, SinkRunner, SinkRunnerConfig};

@@ -1,0 +1,143 @@
+//! The embedded local broker: Tansu (Apache-2.0, Kafka wire protocol)
+//! running inside the handoff process on SQLite in the data directory, so
+//! a newcomer needs no JVM and nothing else installed. Production points
+//! `--brokers` at a real Kafka cluster instead and this is not started.
+//!
+//! Tansu's broker does not report the port it bound and has no shutdown
+//! handle: we reserve a free port first, wait until it accepts
+//! connections, and stop it by aborting its task, which drops the storage
+//! and releases the SQLite file for the next start on the same directory.
+
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tansu_broker::broker::Broker;
+use tansu_broker::coordinator::group::administrator::Controller;
+use tansu_storage::StorageContainer;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use url::Url;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmbeddedError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error("no free port on 127.0.0.1: {0}")]
+    NoPort(std::io::Error),
+    #[error("the embedded broker failed to start: {0}")]
+    Start(String),
+    #[error("the embedded broker did not accept connections on {0} within 30 s; is the port taken? pass another with --broker-port")]
+    NotListening(SocketAddr),
+}
+
+pub struct EmbeddedBroker {
+    pub addr: SocketAddr,
+    /// `127.0.0.1:<port>`, for `bootstrap.servers`.
+    pub brokers: String,
+    pub storage_file: PathBuf,
+    task: Option<JoinHandle<()>>,
+}
+
+impl EmbeddedBroker {
+    /// Starts a broker storing in `<data_dir>/broker.db`, listening on
+    /// `port` (0 picks a free one).
+    pub async fn start(data_dir: &Path, port: u16) -> Result<Self, EmbeddedError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| EmbeddedError::DataDir {
+            path: data_dir.to_owned(),
+            source,
+        })?;
+        let port = if port == 0 { free_port()? } else { port };
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let storage_file = std::path::absolute(data_dir.join("broker.db")).map_err(|source| {
+            EmbeddedError::DataDir {
+                path: data_dir.to_owned(),
+                source,
+            }
+        })?;
+        let listener = Url::parse(&format!("tcp://127.0.0.1:{port}")).expect("valid url");
+        let storage = storage_url(&storage_file)?;
+        let start = |e: &dyn std::fmt::Display| EmbeddedError::Start(e.to_string());
+        let mut broker = Broker::<Controller<StorageContainer>, StorageContainer>::builder()
+            .node_id(111)
+            .cluster_id("handoff-local")
+            .incarnation_id(uuid::Uuid::now_v7())
+            .advertised_listener(listener.clone())
+            .storage(storage)
+            .listener(listener)
+            .silent(true)
+            .build()
+            .await
+            .map_err(|e| start(&e))?;
+        let task = tokio::spawn(async move {
+            if let Err(e) = broker.serve(Instant::now()).await {
+                tracing::error!(error = %e, "embedded broker stopped with an error");
+            }
+        });
+        wait_listening(addr).await?;
+        Ok(EmbeddedBroker {
+            addr,
+            brokers: addr.to_string(),
+            storage_file,
+            task: Some(task),
+        })
+    }
+
+    /// Client settings for this broker. Tansu 0.6 sleeps out half of a
+    /// fetch's max wait even when data is ready, so consumers ask for a
+    /// short wait: 10 ms instead of librdkafka's 500 ms. (A Kafka cluster
+    /// answers as soon as data arrives and needs no such setting.)
+    pub fn kafka_config(&self) -> crate::KafkaConfig {
+        let mut config = crate::KafkaConfig::new(self.brokers.clone());
+        config
+            .properties
+            .insert("fetch.wait.max.ms".to_owned(), "10".to_owned());
+        config
+    }
+
+    /// Stops the broker and waits until its storage is released.
+    pub async fn stop(mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for EmbeddedBroker {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+}
+
+fn free_port() -> Result<u16, EmbeddedError> {
+    let listener = StdListener::bind("127.0.0.1:0").map_err(EmbeddedError::NoPort)?;
+    let port = listener.local_addr().map_err(EmbeddedError::NoPort)?.port();
+    Ok(port)
+}
+
+/// Tansu resolves a `sqlite:` URL's path against the current directory, so
+/// an absolute file is given as a path relative to it.
+fn storage_url(file: &Path) -> Result<Url, EmbeddedError> {
+    let cwd = std::env::current_dir().map_err(|source| EmbeddedError::DataDir {
+        path: file.to_owned(),
+        source,
+    })?;
+    let ups = cwd.components().count().saturating_sub(1);
+    let relative = file.strip_prefix("/").unwrap_or(file);
+    let path = format!("{}{}", "../".repeat(ups), relative.display());
+    Url::parse(&format!("sqlite:{path}")).map_err(|e| EmbeddedError::Start(format!("storage url: {e}")))
+}
+
+async fn wait_listening(addr: SocketAddr) -> Result<(), EmbeddedError> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Err(EmbeddedError::NotListening(addr))
+}

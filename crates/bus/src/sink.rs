@@ -1,0 +1,448 @@
+//! The consumer loop every sink (views, notifier) runs on.
+//!
+//! Effectively-once without Kafka transactions: a sink stores the next
+//! offset of each partition in the same database transaction as the state
+//! it derives from the events. On every partition assignment the loop asks
+//! the sink where it stands and starts exactly there (the beginning when
+//! the sink has nothing stored), whatever Kafka's committed offsets say.
+//! Kafka offsets are committed after each batch only so lag can be
+//! monitored. A record below the sink's offset is a redelivery and is
+//! skipped; a record that cannot be decoded goes to the dead-letter topic
+//! before the loop moves past it.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use handoff_events::{Codec, Event};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, StreamConsumer};
+use rdkafka::message::BorrowedMessage;
+use rdkafka::types::RDKafkaRespErr;
+use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::KafkaConfig;
+use crate::dlq::{DeadLetters, FailedRecord};
+
+/// A partition of a topic.
+pub type TopicPartition = (String, i32);
+
+/// One decoded event with where it came from.
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub event: Event,
+}
+
+/// How a batch moves one partition's stored offset: from the value the
+/// sink held (`None` when it held none) to the next offset to read. A sink
+/// shared by several instances writes `to` only if it still holds `from`
+/// (compare-and-set) and otherwise answers `SinkError::OffsetMoved`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffsetAdvance {
+    pub topic: String,
+    pub partition: i32,
+    pub from: Option<i64>,
+    pub to: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// The store failed (connection, disk). The batch is retried.
+    #[error("store error: {0}")]
+    Store(String),
+    /// Event `index` of the batch can never be applied. It goes to the
+    /// dead-letter topic with `reason`, and the rest is applied.
+    #[error("event {index} of the batch rejected: {reason}")]
+    Rejected { index: usize, reason: String },
+    /// Another instance advanced the offsets first; the batch is dropped
+    /// and positions re-read from the store.
+    #[error("stored offsets moved under this instance")]
+    OffsetMoved,
+}
+
+/// Reads a sink's stored offsets. Called from the rebalance callback, so
+/// it is synchronous; a sink gives the loop its own reader (for example a
+/// second database connection).
+pub trait OffsetReader: Send + Sync {
+    fn stored(&self, partitions: &[TopicPartition]) -> Result<HashMap<TopicPartition, i64>, SinkError>;
+}
+
+/// A consumer of events that keeps its own offsets.
+pub trait Sink: Send + 'static {
+    fn offset_reader(&self) -> Arc<dyn OffsetReader>;
+
+    /// Applies the events and stores `offsets` in one transaction. Either
+    /// both happen or neither does.
+    fn apply(
+        &mut self,
+        events: &[Delivered],
+        offsets: &[OffsetAdvance],
+    ) -> impl Future<Output = Result<(), SinkError>> + Send;
+}
+
+#[derive(Debug, Clone)]
+pub struct SinkRunnerConfig {
+    /// Consumer group; instances of one sink share partitions through it.
+    pub group_id: String,
+    pub topics: Vec<String>,
+    /// Most events per transaction. Default 500.
+    pub max_batch: usize,
+    /// How long to wait to fill a batch once it has one event. Default 20 ms.
+    pub linger: Duration,
+}
+
+impl SinkRunnerConfig {
+    pub fn new(group_id: &str, topics: &[&str]) -> Self {
+        SinkRunnerConfig {
+            group_id: group_id.to_owned(),
+            topics: topics.iter().map(|t| (*t).to_owned()).collect(),
+            max_batch: 500,
+            linger: Duration::from_millis(20),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SinkRunError {
+    #[error("cannot create the consumer for group {group}: {source}")]
+    Client {
+        group: String,
+        source: rdkafka::error::KafkaError,
+    },
+    #[error("cannot read the sink's stored offsets: {0}; the sink cannot know where to resume, so it stops rather than guess")]
+    Offsets(String),
+    #[error("sending a record to the dead-letter topic failed: {0}; stopping rather than skip it")]
+    DeadLetter(rdkafka::error::KafkaError),
+}
+
+/// Counters a running sink exposes (for metrics and tests).
+#[derive(Debug, Default)]
+pub struct SinkStats {
+    pub applied: AtomicU64,
+    pub redeliveries_skipped: AtomicU64,
+    pub dead_lettered: AtomicU64,
+    pub batches: AtomicU64,
+}
+
+struct SinkContext {
+    reader: Arc<dyn OffsetReader>,
+    /// Next offset to read per assigned partition, as the sink stored it
+    /// (`None`: nothing stored, started from the beginning).
+    positions: Mutex<HashMap<TopicPartition, Option<i64>>>,
+    failure: Mutex<Option<String>>,
+}
+
+impl ClientContext for SinkContext {}
+
+impl ConsumerContext for SinkContext {
+    fn rebalance(&self, consumer: &BaseConsumer<Self>, err: RDKafkaRespErr, tpl: &mut TopicPartitionList) {
+        match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                let partitions: Vec<TopicPartition> = tpl
+                    .elements()
+                    .iter()
+                    .map(|e| (e.topic().to_owned(), e.partition()))
+                    .collect();
+                match self.reader.stored(&partitions) {
+                    Ok(stored) => {
+                        let mut positions = self.positions.lock().expect("positions lock");
+                        for tp in &partitions {
+                            let at = stored.get(tp).copied();
+                            let offset = at.map_or(Offset::Beginning, Offset::Offset);
+                            if let Err(e) = tpl.set_partition_offset(&tp.0, tp.1, offset) {
+                                tracing::error!(error = %e, "cannot set start offset");
+                            }
+                            positions.insert(tp.clone(), at);
+                        }
+                    }
+                    Err(e) => {
+                        *self.failure.lock().expect("failure lock") = Some(e.to_string());
+                    }
+                }
+                if let Err(e) = consumer.assign(tpl) {
+                    *self.failure.lock().expect("failure lock") = Some(format!("assign failed: {e}"));
+                }
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                let mut positions = self.positions.lock().expect("positions lock");
+                for e in tpl.elements() {
+                    positions.remove(&(e.topic().to_owned(), e.partition()));
+                }
+                if let Err(e) = consumer.unassign() {
+                    tracing::warn!(error = %e, "unassign failed");
+                }
+            }
+            other => tracing::warn!(error = ?other, "rebalance error"),
+        }
+    }
+}
+
+/// Runs a sink until `shutdown` fires or an unrecoverable error occurs.
+pub struct SinkRunner<S: Sink> {
+    config: SinkRunnerConfig,
+    consumer: StreamConsumer<SinkContext>,
+    codec: Codec,
+    dead_letters: DeadLetters,
+    sink: S,
+    stats: Arc<SinkStats>,
+}
+
+enum Outcome {
+    Event(Delivered),
+    DeadLetter(FailedRecord, String),
+}
+
+impl<S: Sink> SinkRunner<S> {
+    pub fn new(kafka: &KafkaConfig, config: SinkRunnerConfig, codec: Codec, sink: S) -> Result<Self, SinkRunError> {
+        let client_err = |source| SinkRunError::Client {
+            group: config.group_id.clone(),
+            source,
+        };
+        let context = SinkContext {
+            reader: sink.offset_reader(),
+            positions: Mutex::new(HashMap::new()),
+            failure: Mutex::new(None),
+        };
+        let mut client = kafka.consumer(&config.group_id);
+        // The eager protocol: every rebalance revokes and re-assigns, so
+        // each assignment re-reads the sink's offsets.
+        client.set("partition.assignment.strategy", "range");
+        let consumer: StreamConsumer<SinkContext> =
+            client.create_with_context(context).map_err(client_err)?;
+        let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&topics).map_err(client_err)?;
+        let dead_letters = DeadLetters::new(kafka, &config.group_id).map_err(client_err)?;
+        Ok(SinkRunner {
+            config,
+            consumer,
+            codec,
+            dead_letters,
+            sink,
+            stats: Arc::new(SinkStats::default()),
+        })
+    }
+
+    pub fn stats(&self) -> Arc<SinkStats> {
+        self.stats.clone()
+    }
+
+    /// Consumes and applies until shutdown. Returns the sink for inspection.
+    pub async fn run(mut self, shutdown: CancellationToken) -> Result<S, SinkRunError> {
+        loop {
+            let first = tokio::select! {
+                _ = shutdown.cancelled() => return Ok(self.sink),
+                m = self.consumer.recv() => m,
+            };
+            self.check_failure()?;
+            let mut outcomes = Vec::new();
+            match first {
+                Ok(m) => self.take(&m, &mut outcomes).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "consume error; retrying");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue;
+                }
+            }
+            let deadline = tokio::time::Instant::now() + self.config.linger;
+            while outcomes.len() < self.config.max_batch {
+                match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
+                    Ok(Ok(m)) => self.take(&m, &mut outcomes).await,
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "consume error");
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.check_failure()?;
+            self.apply_batch(outcomes, &shutdown).await?;
+        }
+    }
+
+    fn check_failure(&self) -> Result<(), SinkRunError> {
+        match self.consumer.context().failure.lock().expect("failure lock").take() {
+            Some(why) => Err(SinkRunError::Offsets(why)),
+            None => Ok(()),
+        }
+    }
+
+    /// Decodes one message, or marks it for the dead-letter topic; skips
+    /// records the sink has already applied.
+    async fn take(&self, message: &BorrowedMessage<'_>, out: &mut Vec<Outcome>) {
+        let tp = (message.topic().to_owned(), message.partition());
+        let position = self.position(&tp, out);
+        match position {
+            Some(Some(next)) if message.offset() < next => {
+                self.stats.redeliveries_skipped.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            None => return, // no longer assigned to this instance
+            _ => {}
+        }
+        let failed = || FailedRecord::from_message(message);
+        match message.payload() {
+            None => out.push(Outcome::DeadLetter(failed(), "record has no payload".into())),
+            Some(payload) => match self.codec.decode(payload).await {
+                Ok(event) => out.push(Outcome::Event(Delivered {
+                    topic: tp.0,
+                    partition: tp.1,
+                    offset: message.offset(),
+                    event,
+                })),
+                Err(e) => out.push(Outcome::DeadLetter(failed(), format!("cannot decode: {e}"))),
+            },
+        }
+    }
+
+    /// The next offset expected for a partition: after the last record
+    /// already in this batch, else where the sink stood at assignment.
+    fn position(&self, tp: &TopicPartition, batch: &[Outcome]) -> Option<Option<i64>> {
+        let in_batch = batch.iter().rev().find_map(|o| match o {
+            Outcome::Event(d) if d.topic == tp.0 && d.partition == tp.1 => Some(d.offset + 1),
+            Outcome::DeadLetter(f, _) if f.topic == tp.0 && f.partition == tp.1 => Some(f.offset + 1),
+            _ => None,
+        });
+        let positions = self.consumer.context().positions.lock().expect("positions lock");
+        let assigned = positions.get(tp).copied()?;
+        Some(in_batch.or(assigned))
+    }
+
+    async fn apply_batch(&mut self, outcomes: Vec<Outcome>, shutdown: &CancellationToken) -> Result<(), SinkRunError> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        let mut events = Vec::with_capacity(outcomes.len());
+        let mut advances: Vec<OffsetAdvance> = Vec::new();
+        {
+            let positions = self.consumer.context().positions.lock().expect("positions lock");
+            for outcome in &outcomes {
+                let (topic, partition, offset) = match outcome {
+                    Outcome::Event(d) => (&d.topic, d.partition, d.offset),
+                    Outcome::DeadLetter(f, _) => (&f.topic, f.partition, f.offset),
+                };
+                match advances.iter_mut().find(|a| &a.topic == topic && a.partition == partition) {
+                    Some(a) => a.to = offset + 1,
+                    None => advances.push(OffsetAdvance {
+                        topic: topic.clone(),
+                        partition,
+                        from: positions.get(&(topic.clone(), partition)).copied().flatten(),
+                        to: offset + 1,
+                    }),
+                }
+            }
+        }
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Event(d) => events.push(d),
+                Outcome::DeadLetter(failed, reason) => {
+                    self.dead_letter(&failed, &reason).await?;
+                }
+            }
+        }
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self.sink.apply(&events, &advances).await {
+                Ok(()) => break,
+                Err(SinkError::Rejected { index, reason }) if index < events.len() => {
+                    let rejected = events.remove(index);
+                    let failed = FailedRecord {
+                        topic: rejected.topic.clone(),
+                        partition: rejected.partition,
+                        offset: rejected.offset,
+                        key: Some(rejected.event.key().into_bytes()),
+                        payload: self.codec.encode(&rejected.event).await.ok(),
+                        headers: Vec::new(),
+                    };
+                    self.dead_letter(&failed, &format!("rejected by sink: {reason}")).await?;
+                }
+                Err(SinkError::OffsetMoved) => {
+                    tracing::info!("another instance applied these offsets first; re-reading positions");
+                    self.refresh_positions()?;
+                    return Ok(());
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in = ?backoff, "sink apply failed; retrying the batch");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return Ok(()),
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+        self.stats.applied.fetch_add(events.len() as u64, Ordering::Relaxed);
+        self.stats.batches.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut positions = self.consumer.context().positions.lock().expect("positions lock");
+            for a in &advances {
+                if let Some(p) = positions.get_mut(&(a.topic.clone(), a.partition)) {
+                    *p = Some(a.to);
+                }
+            }
+        }
+        self.commit_for_lag(&advances);
+        Ok(())
+    }
+
+    async fn dead_letter(&self, failed: &FailedRecord, reason: &str) -> Result<(), SinkRunError> {
+        tracing::warn!(
+            topic = failed.topic,
+            partition = failed.partition,
+            offset = failed.offset,
+            reason,
+            "record sent to the dead-letter topic"
+        );
+        self.dead_letters
+            .send(failed, reason)
+            .await
+            .map_err(SinkRunError::DeadLetter)?;
+        self.stats.dead_lettered.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// After an offset conflict: reload positions and seek to them.
+    fn refresh_positions(&self) -> Result<(), SinkRunError> {
+        let context = self.consumer.context();
+        let partitions: Vec<TopicPartition> = context
+            .positions
+            .lock()
+            .expect("positions lock")
+            .keys()
+            .cloned()
+            .collect();
+        let stored = context
+            .reader
+            .stored(&partitions)
+            .map_err(|e| SinkRunError::Offsets(e.to_string()))?;
+        let mut positions = context.positions.lock().expect("positions lock");
+        for tp in partitions {
+            let at = stored.get(&tp).copied();
+            let offset = at.map_or(Offset::Beginning, Offset::Offset);
+            if let Err(e) = self.consumer.seek(&tp.0, tp.1, offset, Duration::from_secs(5)) {
+                tracing::warn!(error = %e, "seek after offset conflict failed");
+            }
+            positions.insert(tp, at);
+        }
+        Ok(())
+    }
+
+    fn commit_for_lag(&self, advances: &[OffsetAdvance]) {
+        let mut tpl = TopicPartitionList::new();
+        for a in advances {
+            if tpl
+                .add_partition_offset(&a.topic, a.partition, Offset::Offset(a.to))
+                .is_err()
+            {
+                return;
+            }
+        }
+        if let Err(e) = self.consumer.commit(&tpl, CommitMode::Async) {
+            tracing::debug!(error = %e, "lag commit failed (harmless: offsets live in the sink)");
+        }
+    }
+}
