@@ -90,15 +90,37 @@ pub enum AdminError {
     Topic { topic: String, code: RDKafkaErrorCode },
 }
 
-/// Creates every missing topic; existing ones are left as they are.
-/// Returns the names it created.
+/// Creates every missing topic of the design; existing ones are left as
+/// they are. Returns the names it created.
 pub async fn ensure_topics(kafka: &KafkaConfig, config: &TopicsConfig) -> Result<Vec<String>, AdminError> {
+    ensure_named_topics(kafka, config, &topics::ALL).await
+}
+
+/// Like `ensure_topics`, for the named topics of the design only (the
+/// stand-alone registry needs just `_schemas`).
+pub async fn ensure_named_topics(
+    kafka: &KafkaConfig,
+    config: &TopicsConfig,
+    names: &[&str],
+) -> Result<Vec<String>, AdminError> {
     let admin: AdminClient<DefaultClientContext> =
         kafka.client().create().map_err(|source| AdminError::Client {
             brokers: kafka.brokers.clone(),
             source,
         })?;
-    let specs = config.specs();
+    let request_err = |source| AdminError::Request {
+        brokers: kafka.brokers.clone(),
+        source,
+    };
+    let existing = existing_topics(&admin).await?;
+    let specs: Vec<TopicSpec> = config
+        .specs()
+        .into_iter()
+        .filter(|s| names.contains(&s.name) && !existing.iter().any(|e| e == s.name))
+        .collect();
+    if specs.is_empty() {
+        return Ok(Vec::new());
+    }
     let retentions: Vec<String> = specs.iter().map(|s| s.retention_ms.to_string()).collect();
     let min_isr = config.min_insync_replicas.map(|n| n.to_string());
     let new_topics: Vec<NewTopic> = specs
@@ -121,10 +143,7 @@ pub async fn ensure_topics(kafka: &KafkaConfig, config: &TopicsConfig) -> Result
     let results = admin
         .create_topics(&new_topics, &options)
         .await
-        .map_err(|source| AdminError::Request {
-            brokers: kafka.brokers.clone(),
-            source,
-        })?;
+        .map_err(request_err)?;
     let mut created = Vec::new();
     for result in results {
         match result {
@@ -134,4 +153,17 @@ pub async fn ensure_topics(kafka: &KafkaConfig, config: &TopicsConfig) -> Result
         }
     }
     Ok(created)
+}
+
+/// Topic names the cluster has, so existing topics are not re-created
+/// (the local broker logs an error for each attempt).
+async fn existing_topics(admin: &AdminClient<DefaultClientContext>) -> Result<Vec<String>, AdminError> {
+    let metadata = admin
+        .inner()
+        .fetch_metadata(None, Duration::from_secs(10))
+        .map_err(|source| AdminError::Request {
+            brokers: "the cluster".to_owned(),
+            source,
+        })?;
+    Ok(metadata.topics().iter().map(|t| t.name().to_owned()).collect())
 }

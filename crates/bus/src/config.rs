@@ -16,6 +16,10 @@ pub struct KafkaConfig {
     /// `security.protocol = "SASL_SSL"`. Empty by default.
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
+    /// Properties for consumers only (librdkafka warns when a producer is
+    /// given a consumer property). Empty by default.
+    #[serde(default)]
+    pub consumer_properties: BTreeMap<String, String>,
 }
 
 impl KafkaConfig {
@@ -23,6 +27,7 @@ impl KafkaConfig {
         KafkaConfig {
             brokers: brokers.into(),
             properties: BTreeMap::new(),
+            consumer_properties: BTreeMap::new(),
         }
     }
 
@@ -64,7 +69,7 @@ impl KafkaConfig {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false");
-        for (key, value) in &self.properties {
+        for (key, value) in self.properties.iter().chain(&self.consumer_properties) {
             config.set(key, value);
         }
         config

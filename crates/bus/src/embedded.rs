@@ -90,7 +90,7 @@ impl EmbeddedBroker {
     pub fn kafka_config(&self) -> crate::KafkaConfig {
         let mut config = crate::KafkaConfig::new(self.brokers.clone());
         config
-            .properties
+            .consumer_properties
             .insert("fetch.wait.max.ms".to_owned(), "10".to_owned());
         config
     }

@@ -12,7 +12,7 @@ pub mod headers;
 pub mod producer;
 pub mod sink;
 
-pub use admin::{ensure_topics, TopicsConfig};
+pub use admin::{ensure_named_topics, ensure_topics, TopicsConfig};
 pub use config::KafkaConfig;
 pub use producer::{Delivery, EventProducer, PublishError};
 pub use sink::{Delivered, OffsetAdvance, OffsetReader, Sink, SinkError, SinkRunner, SinkRunnerConfig};

@@ -1,1 +1,71 @@
-fn main() {}
+//! `handoff`: one binary for every Handoff service and tool.
+
+mod commands;
+mod demo;
+mod health;
+mod kafka_args;
+mod shutdown;
+
+use clap::{Parser, Subcommand};
+
+/// Handoff: the interagency event bus for unaccompanied children's cases
+/// (ICE, HHS ORR, DOJ EOIR).
+#[derive(Parser)]
+#[command(name = "handoff", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the whole local stack: broker (unless --brokers), registry,
+    /// topics, and the health endpoints; stop with Ctrl-C or SIGTERM.
+    Up(commands::up::UpArgs),
+    /// Run the embedded Kafka-protocol broker (Tansu on SQLite) alone.
+    #[cfg(feature = "embedded-broker")]
+    Broker(commands::broker::BrokerArgs),
+    /// Run the Confluent-compatible schema registry alone.
+    Registry(commands::registry::RegistryArgs),
+    /// Check or register the schemas of schemas/ against a registry.
+    #[command(subcommand)]
+    Schemas(commands::schemas::SchemasCommand),
+    /// Create the Handoff topics on a Kafka cluster.
+    Topics(commands::topics::TopicsArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,librdkafka=warn,rdkafka=warn,tansu=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Up(args) => commands::up::run(args).await,
+            #[cfg(feature = "embedded-broker")]
+            Command::Broker(args) => commands::broker::run(args).await,
+            Command::Registry(args) => commands::registry::run(args).await,
+            Command::Schemas(cmd) => commands::schemas::run(cmd).await,
+            Command::Topics(args) => commands::topics::run(args).await,
+        }
+    });
+    // Background tasks (the broker's connections) must not keep the
+    // process alive after a clean stop.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

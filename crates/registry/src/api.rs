@@ -268,11 +268,15 @@ async fn register(
         };
         log.append(&Record::Schema(planned.clone())).await?;
         let state = log.state.read().await;
+        // Ours only if both the version and the id went to this schema:
+        // another instance may have taken the same version with the same
+        // planned id for a different schema.
         let landed = state
             .subjects
             .get(&subject)
             .and_then(|vs| vs.get(&planned.version))
-            .is_some_and(|v| v.id == planned.id);
+            .is_some_and(|v| v.id == planned.id)
+            && state.id_of(&normalized) == Some(planned.id);
         if landed {
             return Ok(ok(json!({"id": planned.id, "subject": subject, "version": planned.version, "schema": text})));
         }

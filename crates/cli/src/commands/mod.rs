@@ -1,0 +1,8 @@
+//! One module per subcommand.
+
+#[cfg(feature = "embedded-broker")]
+pub mod broker;
+pub mod registry;
+pub mod schemas;
+pub mod topics;
+pub mod up;

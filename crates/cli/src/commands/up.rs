@@ -1,0 +1,144 @@
+//! `handoff up`: the whole stack on one data directory. Starts the
+//! embedded broker unless `--brokers` names a cluster, creates the topics,
+//! starts the schema registry (unless `--registry-url` names one),
+//! registers the schemas, serves the health endpoints, and on Ctrl-C or
+//! SIGTERM stops everything it started and exits.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use handoff_bus::ensure_topics;
+use handoff_events::{Catalogue, Codec};
+use handoff_registry::RegistryConfig;
+use tokio::net::TcpListener;
+
+use crate::commands::topics::TopicLayoutArgs;
+use crate::kafka_args::KafkaArgs;
+use crate::{demo, health, shutdown};
+
+#[derive(Args, Debug)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    #[command(flatten)]
+    pub layout: TopicLayoutArgs,
+    /// Where every stateful part keeps its files.
+    #[arg(long, env = "HANDOFF_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Port of the embedded broker on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 9092)]
+    pub broker_port: u16,
+    /// Where the schema registry listens.
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    pub registry_listen: SocketAddr,
+    /// Use this schema registry instead of starting one.
+    #[arg(long, env = "HANDOFF_REGISTRY_URL")]
+    pub registry_url: Option<String>,
+    /// Where the HTTP server (health endpoints) listens.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub http_listen: SocketAddr,
+    /// Publish a small synthetic history and show it coming back.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+pub async fn run(args: UpArgs) -> Result<ExitCode> {
+    let stop = shutdown::on_signal();
+
+    #[cfg(feature = "embedded-broker")]
+    let mut embedded = None;
+    let kafka = match &args.kafka.brokers {
+        Some(brokers) => args.kafka.config(brokers)?,
+        None => {
+            #[cfg(feature = "embedded-broker")]
+            {
+                let broker = handoff_bus::embedded::EmbeddedBroker::start(&args.data_dir, args.broker_port)
+                    .await
+                    .context("starting the embedded broker")?;
+                let mut kafka = broker.kafka_config();
+                args.kafka.apply(&mut kafka)?;
+                println!("broker    {} (embedded Tansu, {})", broker.brokers, broker.storage_file.display());
+                embedded = Some(broker);
+                kafka
+            }
+            #[cfg(not(feature = "embedded-broker"))]
+            anyhow::bail!("this build has no embedded broker: pass --brokers host:port")
+        }
+    };
+    if args.kafka.brokers.is_some() {
+        println!("broker    {} (external cluster)", kafka.brokers);
+    }
+
+    let layout = args.layout.config();
+    let created = ensure_topics(&kafka, &layout)
+        .await
+        .context("creating topics")?;
+    println!(
+        "topics    {} ({} created)",
+        layout.specs().iter().map(|s| s.name).collect::<Vec<_>>().join(", "),
+        created.len()
+    );
+
+    let services = stop.child_token();
+    let mut tasks = Vec::new();
+    let registry_url = match &args.registry_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let config = RegistryConfig {
+                listen: args.registry_listen,
+                ..RegistryConfig::default()
+            };
+            let registry = handoff_registry::start(&kafka, &config, services.clone())
+                .await
+                .context("starting the schema registry")?;
+            tasks.push(registry.task);
+            registry.url
+        }
+    };
+    println!("registry  {registry_url}");
+
+    let codec = Codec::new(&registry_url, Arc::new(Catalogue::embedded()));
+    let ids = codec
+        .register_catalogue()
+        .await
+        .context("registering schemas/ (run `handoff schemas check` to see what is incompatible)")?;
+    println!("schemas   {} subjects registered", ids.len());
+
+    let readiness = Arc::new(health::Readiness::new(&kafka, &registry_url)?);
+    let app = health::router(readiness);
+    let listener = TcpListener::bind(args.http_listen)
+        .await
+        .with_context(|| format!("cannot listen on {}; pass another --http-listen", args.http_listen))?;
+    println!("http      http://{} (/healthz, /readyz)", listener.local_addr()?);
+    let http_stop = services.clone();
+    tasks.push(tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(http_stop.cancelled_owned())
+            .await
+        {
+            tracing::error!(error = %e, "http server failed");
+        }
+    }));
+
+    if args.demo {
+        demo::run(&kafka, codec.clone()).await?;
+    }
+    println!("ready. Ctrl-C or SIGTERM to stop.");
+
+    stop.cancelled().await;
+    services.cancel();
+    for task in tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+    }
+    #[cfg(feature = "embedded-broker")]
+    if let Some(broker) = embedded {
+        broker.stop().await;
+    }
+    println!("stopped.");
+    Ok(ExitCode::SUCCESS)
+}
