@@ -72,6 +72,28 @@ pub trait OffsetReader: Send + Sync {
     fn stored(&self, partitions: &[TopicPartition]) -> Result<HashMap<TopicPartition, i64>, SinkError>;
 }
 
+/// Runs an async store query to completion from synchronous code (the
+/// rebalance callback), on a short-lived thread with its own runtime, so
+/// it works whatever runtime, if any, the caller is on.
+pub fn block_on_side_thread<F>(future: F) -> F::Output
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("side runtime")
+                    .block_on(future)
+            })
+            .join()
+            .expect("side thread does not panic")
+    })
+}
+
 /// A consumer of events that keeps its own offsets.
 pub trait Sink: Send + 'static {
     fn offset_reader(&self) -> Arc<dyn OffsetReader>;
@@ -184,11 +206,18 @@ impl ConsumerContext for SinkContext {
 
 /// Runs a sink until `shutdown` fires or an unrecoverable error occurs.
 pub struct SinkRunner<S: Sink> {
+    parts: Parts,
+    sink: S,
+}
+
+/// Everything but the sink. Kept apart so that the loop can hold shared
+/// borrows of it across awaits without requiring the sink to be `Sync`
+/// (a SQLite connection is `Send` only).
+struct Parts {
     config: SinkRunnerConfig,
     consumer: StreamConsumer<SinkContext>,
     codec: Codec,
     dead_letters: DeadLetters,
-    sink: S,
     stats: Arc<SinkStats>,
 }
 
@@ -218,40 +247,43 @@ impl<S: Sink> SinkRunner<S> {
         consumer.subscribe(&topics).map_err(client_err)?;
         let dead_letters = DeadLetters::new(kafka, &config.group_id).map_err(client_err)?;
         Ok(SinkRunner {
-            config,
-            consumer,
-            codec,
-            dead_letters,
+            parts: Parts {
+                config,
+                consumer,
+                codec,
+                dead_letters,
+                stats: Arc::new(SinkStats::default()),
+            },
             sink,
-            stats: Arc::new(SinkStats::default()),
         })
     }
 
     pub fn stats(&self) -> Arc<SinkStats> {
-        self.stats.clone()
+        self.parts.stats.clone()
     }
 
     /// Consumes and applies until shutdown. Returns the sink for inspection.
-    pub async fn run(mut self, shutdown: CancellationToken) -> Result<S, SinkRunError> {
+    pub async fn run(self, shutdown: CancellationToken) -> Result<S, SinkRunError> {
+        let SinkRunner { parts, mut sink } = self;
         loop {
             let first = tokio::select! {
-                _ = shutdown.cancelled() => return Ok(self.sink),
-                m = self.consumer.recv() => m,
+                _ = shutdown.cancelled() => return Ok(sink),
+                m = parts.consumer.recv() => m,
             };
-            self.check_failure()?;
+            parts.check_failure()?;
             let mut outcomes = Vec::new();
             match first {
-                Ok(m) => self.take(&m, &mut outcomes).await,
+                Ok(m) => parts.take(&m, &mut outcomes).await,
                 Err(e) => {
                     tracing::warn!(error = %e, "consume error; retrying");
                     tokio::time::sleep(Duration::from_millis(200)).await;
                     continue;
                 }
             }
-            let deadline = tokio::time::Instant::now() + self.config.linger;
-            while outcomes.len() < self.config.max_batch {
-                match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
-                    Ok(Ok(m)) => self.take(&m, &mut outcomes).await,
+            let deadline = tokio::time::Instant::now() + parts.config.linger;
+            while outcomes.len() < parts.config.max_batch {
+                match tokio::time::timeout_at(deadline, parts.consumer.recv()).await {
+                    Ok(Ok(m)) => parts.take(&m, &mut outcomes).await,
                     Ok(Err(e)) => {
                         tracing::warn!(error = %e, "consume error");
                         break;
@@ -259,11 +291,13 @@ impl<S: Sink> SinkRunner<S> {
                     Err(_) => break,
                 }
             }
-            self.check_failure()?;
-            self.apply_batch(outcomes, &shutdown).await?;
+            parts.check_failure()?;
+            parts.apply_batch(&mut sink, outcomes, &shutdown).await?;
         }
     }
+}
 
+impl Parts {
     fn check_failure(&self) -> Result<(), SinkRunError> {
         match self.consumer.context().failure.lock().expect("failure lock").take() {
             Some(why) => Err(SinkRunError::Offsets(why)),
@@ -312,7 +346,12 @@ impl<S: Sink> SinkRunner<S> {
         Some(in_batch.or(assigned))
     }
 
-    async fn apply_batch(&mut self, outcomes: Vec<Outcome>, shutdown: &CancellationToken) -> Result<(), SinkRunError> {
+    async fn apply_batch<S: Sink>(
+        &self,
+        sink: &mut S,
+        outcomes: Vec<Outcome>,
+        shutdown: &CancellationToken,
+    ) -> Result<(), SinkRunError> {
         if outcomes.is_empty() {
             return Ok(());
         }
@@ -346,7 +385,7 @@ impl<S: Sink> SinkRunner<S> {
         }
         let mut backoff = Duration::from_millis(100);
         loop {
-            match self.sink.apply(&events, &advances).await {
+            match sink.apply(&events, &advances).await {
                 Ok(()) => break,
                 Err(SinkError::Rejected { index, reason }) if index < events.len() => {
                     let rejected = events.remove(index);
