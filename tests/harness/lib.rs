@@ -127,3 +127,21 @@ pub fn http() -> reqwest::Client {
         .build()
         .expect("http client")
 }
+
+/// Runs the stock-client peer `tests/peers/confluent_peer.py` with the
+/// test venv's Python and returns its standard output.
+pub fn python_peer(args: &[&str]) -> String {
+    let script = repo_root().join("tests/peers/confluent_peer.py");
+    let out = std::process::Command::new(python())
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "python peer failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}

@@ -53,6 +53,15 @@ macro_rules! event_catalogue {
                 }
             }
 
+            /// The event as JSON in Avro's base types (timestamps as epoch
+            /// millis, dates as days), for peers and exports.
+            pub fn to_json(&self) -> serde_json::Value {
+                let value = match self {
+                    $(Event::$variant(e) => serde_json::to_value(e)),*
+                };
+                value.expect("every event type serialises to JSON")
+            }
+
             pub fn to_avro_value(&self) -> Value {
                 let value = match self {
                     $(Event::$variant(e) => apache_avro::to_value(e)),*

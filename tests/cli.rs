@@ -1,0 +1,186 @@
+//! The `handoff` binary as a user runs it: `up` on a data directory, seen
+//! from stock clients, stopped by SIGTERM and restarted; `schemas check`
+//! refusing an incompatible change.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use handoff_e2e::{handoff_bin, http, python_peer, Stack};
+use handoff_events::{topics, Catalogue};
+use serde_json::json;
+
+/// A running `handoff up` and the addresses it printed.
+struct Up {
+    child: Child,
+    broker: String,
+    registry: String,
+    http: String,
+}
+
+fn start_up(data_dir: &Path) -> Up {
+    let mut child = Command::new(handoff_bin())
+        .args(["up", "--broker-port", "0", "--registry-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("handoff up starts");
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let (mut broker, mut registry, mut http) = (None, None, None);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("handoff up prints its addresses and `ready` within 60 s");
+        let field = |l: &str| l.split_whitespace().nth(1).unwrap().to_owned();
+        if line.starts_with("broker ") {
+            broker = Some(field(&line));
+        } else if line.starts_with("registry ") {
+            registry = Some(field(&line));
+        } else if line.starts_with("http ") {
+            http = Some(field(&line));
+        } else if line.starts_with("ready.") {
+            break;
+        }
+    }
+    Up {
+        child,
+        broker: broker.unwrap(),
+        registry: registry.unwrap(),
+        http: http.unwrap(),
+    }
+}
+
+fn sigterm_and_wait(mut up: Up) {
+    let pid = up.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = up.child.try_wait().unwrap() {
+            assert!(status.success(), "handoff up exits 0 on SIGTERM, got {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "handoff up still running 20 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // No process is left behind under that pid (handoff starts no children;
+    // everything ran in-process).
+    assert!(!Path::new(&format!("/proc/{pid}")).exists(), "process {pid} left behind");
+}
+
+async fn subject_ids(registry: &str) -> Vec<(String, i64)> {
+    let client = http();
+    let subjects: Vec<String> = client.get(format!("{registry}/subjects")).send().await.unwrap().json().await.unwrap();
+    let mut ids = Vec::new();
+    for s in subjects {
+        let v: serde_json::Value = client
+            .get(format!("{registry}/subjects/{s}/versions/latest"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push((s, v["id"].as_i64().unwrap()));
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_serves_stock_clients_stops_on_sigterm_and_restarts_with_the_same_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let up = start_up(dir.path());
+
+    let listed = python_peer(&["topics", "--brokers", &up.broker]);
+    for topic in topics::ALL {
+        assert!(listed.lines().any(|l| l == topic), "AdminClient does not list {topic}: {listed}");
+    }
+    let ids = subject_ids(&up.registry).await;
+    let expected: Vec<String> = Catalogue::embedded().subjects().into_iter().map(|(s, _)| s).collect();
+    assert_eq!(ids.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>(), expected);
+    let ready = http().get(format!("{}/readyz", up.http)).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.json::<serde_json::Value>().await.unwrap(), json!({"broker": "ok", "registry": "ok"}));
+
+    sigterm_and_wait(up);
+
+    let up = start_up(dir.path());
+    assert_eq!(subject_ids(&up.registry).await, ids, "same ids after a restart on the same data directory");
+    sigterm_and_wait(up);
+}
+
+fn copy_schemas(to: &Path) {
+    let from = handoff_e2e::repo_root().join("schemas");
+    for folder in std::fs::read_dir(&from).unwrap() {
+        let folder = folder.unwrap().path();
+        let target = to.join(folder.file_name().unwrap());
+        std::fs::create_dir_all(&target).unwrap();
+        for file in std::fs::read_dir(&folder).unwrap() {
+            let file = file.unwrap().path();
+            std::fs::copy(&file, target.join(file.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+fn schemas_check(registry: &str, dir: &Path) -> (i32, String) {
+    let out = Command::new(handoff_bin())
+        .args(["schemas", "check", "--registry", registry, "--dir"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn edit_failed_to_appear(dir: &Path, new_field: serde_json::Value) {
+    let path = dir.join("doj/FailedToAppear.avsc");
+    let mut schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    schema["fields"].as_array_mut().unwrap().push(new_field);
+    std::fs::write(&path, serde_json::to_string_pretty(&schema).unwrap()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemas_check_refuses_an_incompatible_change_and_the_registry_says_409() {
+    let stack = Stack::start().await;
+    stack.codec().register_catalogue().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    copy_schemas(dir.path());
+
+    let (code, out) = schemas_check(stack.registry_url(), dir.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.lines().all(|l| l.starts_with("unchanged")), "{out}");
+
+    // A compatible change: a new optional field with a default.
+    edit_failed_to_appear(dir.path(), json!({"name": "notes", "type": ["null", "string"], "default": null}));
+    let (code, out) = schemas_check(stack.registry_url(), dir.path());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("compatible    handoff.doj.v1-gov.handoff.v1.FailedToAppear"), "{out}");
+
+    // An incompatible one: a required field no old event has.
+    edit_failed_to_appear(dir.path(), json!({"name": "judge_code", "type": "string"}));
+    let (code, out) = schemas_check(stack.registry_url(), dir.path());
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("INCOMPATIBLE  handoff.doj.v1-gov.handoff.v1.FailedToAppear"), "{out}");
+    assert!(out.contains("judge_code"), "the message names the field: {out}");
+    assert!(out.contains("+      \"name\": \"judge_code\""), "the diff shows the added field: {out}");
+
+    let text = Catalogue::from_dir(dir.path()).unwrap().get("FailedToAppear").unwrap().text.clone();
+    let resp = http()
+        .post(format!("{}/subjects/handoff.doj.v1-gov.handoff.v1.FailedToAppear/versions", stack.registry_url()))
+        .json(&json!({"schema": text}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 409);
+    assert_eq!(resp.json::<serde_json::Value>().await.unwrap()["error_code"], 409);
+    stack.stop().await;
+}
