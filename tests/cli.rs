@@ -22,7 +22,15 @@ struct Up {
 
 fn start_up(data_dir: &Path) -> Up {
     let mut child = Command::new(handoff_bin())
-        .args(["up", "--broker-port", "0", "--registry-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"])
+        .args([
+            "up",
+            "--broker-port",
+            "0",
+            "--registry-listen",
+            "127.0.0.1:0",
+            "--http-listen",
+            "127.0.0.1:0",
+        ])
         .arg("--data-dir")
         .arg(data_dir)
         .stdout(Stdio::piped())
@@ -63,24 +71,44 @@ fn start_up(data_dir: &Path) -> Up {
 
 fn sigterm_and_wait(mut up: Up) {
     let pid = up.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(status) = up.child.try_wait().unwrap() {
-            assert!(status.success(), "handoff up exits 0 on SIGTERM, got {status}");
+            assert!(
+                status.success(),
+                "handoff up exits 0 on SIGTERM, got {status}"
+            );
             break;
         }
-        assert!(Instant::now() < deadline, "handoff up still running 20 s after SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "handoff up still running 20 s after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     // No process is left behind under that pid (handoff starts no children;
     // everything ran in-process).
-    assert!(!Path::new(&format!("/proc/{pid}")).exists(), "process {pid} left behind");
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "process {pid} left behind"
+    );
 }
 
 async fn subject_ids(registry: &str) -> Vec<(String, i64)> {
     let client = http();
-    let subjects: Vec<String> = client.get(format!("{registry}/subjects")).send().await.unwrap().json().await.unwrap();
+    let subjects: Vec<String> = client
+        .get(format!("{registry}/subjects"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let mut ids = Vec::new();
     for s in subjects {
         let v: serde_json::Value = client
@@ -103,19 +131,40 @@ async fn up_serves_stock_clients_stops_on_sigterm_and_restarts_with_the_same_ids
 
     let listed = python_peer(&["topics", "--brokers", &up.broker]);
     for topic in topics::ALL {
-        assert!(listed.lines().any(|l| l == topic), "AdminClient does not list {topic}: {listed}");
+        assert!(
+            listed.lines().any(|l| l == topic),
+            "AdminClient does not list {topic}: {listed}"
+        );
     }
     let ids = subject_ids(&up.registry).await;
-    let expected: Vec<String> = Catalogue::embedded().subjects().into_iter().map(|(s, _)| s).collect();
-    assert_eq!(ids.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>(), expected);
-    let ready = http().get(format!("{}/readyz", up.http)).send().await.unwrap();
+    let expected: Vec<String> = Catalogue::embedded()
+        .subjects()
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(
+        ids.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>(),
+        expected
+    );
+    let ready = http()
+        .get(format!("{}/readyz", up.http))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200);
-    assert_eq!(ready.json::<serde_json::Value>().await.unwrap(), json!({"broker": "ok", "registry": "ok"}));
+    assert_eq!(
+        ready.json::<serde_json::Value>().await.unwrap(),
+        json!({"broker": "ok", "registry": "ok"})
+    );
 
     sigterm_and_wait(up);
 
     let up = start_up(dir.path());
-    assert_eq!(subject_ids(&up.registry).await, ids, "same ids after a restart on the same data directory");
+    assert_eq!(
+        subject_ids(&up.registry).await,
+        ids,
+        "same ids after a restart on the same data directory"
+    );
     sigterm_and_wait(up);
 }
 
@@ -138,12 +187,16 @@ fn schemas_check(registry: &str, dir: &Path) -> (i32, String) {
         .arg(dir)
         .output()
         .unwrap();
-    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 fn edit_failed_to_appear(dir: &Path, new_field: serde_json::Value) {
     let path = dir.join("doj/FailedToAppear.avsc");
-    let mut schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     schema["fields"].as_array_mut().unwrap().push(new_field);
     std::fs::write(&path, serde_json::to_string_pretty(&schema).unwrap()).unwrap();
 }
@@ -160,27 +213,53 @@ async fn schemas_check_refuses_an_incompatible_change_and_the_registry_says_409(
     assert!(out.lines().all(|l| l.starts_with("unchanged")), "{out}");
 
     // A compatible change: a new optional field with a default.
-    edit_failed_to_appear(dir.path(), json!({"name": "notes", "type": ["null", "string"], "default": null}));
+    edit_failed_to_appear(
+        dir.path(),
+        json!({"name": "notes", "type": ["null", "string"], "default": null}),
+    );
     let (code, out) = schemas_check(stack.registry_url(), dir.path());
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("compatible    handoff.doj.v1-gov.handoff.v1.FailedToAppear"), "{out}");
+    assert!(
+        out.contains("compatible    handoff.doj.v1-gov.handoff.v1.FailedToAppear"),
+        "{out}"
+    );
 
     // An incompatible one: a required field no old event has.
     edit_failed_to_appear(dir.path(), json!({"name": "judge_code", "type": "string"}));
     let (code, out) = schemas_check(stack.registry_url(), dir.path());
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("INCOMPATIBLE  handoff.doj.v1-gov.handoff.v1.FailedToAppear"), "{out}");
-    assert!(out.contains("judge_code"), "the message names the field: {out}");
-    assert!(out.contains("+      \"name\": \"judge_code\""), "the diff shows the added field: {out}");
+    assert!(
+        out.contains("INCOMPATIBLE  handoff.doj.v1-gov.handoff.v1.FailedToAppear"),
+        "{out}"
+    );
+    assert!(
+        out.contains("judge_code"),
+        "the message names the field: {out}"
+    );
+    assert!(
+        out.contains("+      \"name\": \"judge_code\""),
+        "the diff shows the added field: {out}"
+    );
 
-    let text = Catalogue::from_dir(dir.path()).unwrap().get("FailedToAppear").unwrap().text.clone();
+    let text = Catalogue::from_dir(dir.path())
+        .unwrap()
+        .get("FailedToAppear")
+        .unwrap()
+        .text
+        .clone();
     let resp = http()
-        .post(format!("{}/subjects/handoff.doj.v1-gov.handoff.v1.FailedToAppear/versions", stack.registry_url()))
+        .post(format!(
+            "{}/subjects/handoff.doj.v1-gov.handoff.v1.FailedToAppear/versions",
+            stack.registry_url()
+        ))
         .json(&json!({"schema": text}))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 409);
-    assert_eq!(resp.json::<serde_json::Value>().await.unwrap()["error_code"], 409);
+    assert_eq!(
+        resp.json::<serde_json::Value>().await.unwrap()["error_code"],
+        409
+    );
     stack.stop().await;
 }

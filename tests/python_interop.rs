@@ -23,7 +23,12 @@ async fn python_avro_serializer_to_handoff() {
         .find(|e| e.record_name() == "HearingScheduled")
         .unwrap()
         .clone();
-    let schema = codec.catalogue().get("HearingScheduled").unwrap().text.clone();
+    let schema = codec
+        .catalogue()
+        .get("HearingScheduled")
+        .unwrap()
+        .text
+        .clone();
     let dir = stack.data_dir();
     std::fs::write(dir.join("schema.avsc"), &schema).unwrap();
     std::fs::write(dir.join("value.json"), sent.to_json().to_string()).unwrap();
@@ -57,7 +62,10 @@ async fn python_avro_serializer_to_handoff() {
         schema_id["schema_id"].as_u64().unwrap(),
         "python used the id our registry gave"
     );
-    let received = codec.decode(payload).await.expect("handoff decodes python's bytes");
+    let received = codec
+        .decode(payload)
+        .await
+        .expect("handoff decodes python's bytes");
     assert_eq!(received, sent);
     stack.stop().await;
 }
@@ -86,7 +94,10 @@ async fn handoff_to_python_avro_deserializer() {
         "--count",
         &events.len().to_string(),
     ]);
-    let read: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let read: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(read.len(), events.len());
     for e in &events {
         let expected = e.to_json();

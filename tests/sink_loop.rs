@@ -11,13 +11,16 @@ use std::time::Duration;
 
 use handoff_bus::dlq;
 use handoff_bus::sink::{block_on_side_thread, TopicPartition};
-use handoff_bus::{Delivered, EventProducer, OffsetAdvance, OffsetReader, Sink, SinkError, SinkRunner, SinkRunnerConfig};
+use handoff_bus::{
+    Delivered, EventProducer, OffsetAdvance, OffsetReader, Sink, SinkError, SinkRunner,
+    SinkRunnerConfig,
+};
 use handoff_e2e::Stack;
 use handoff_events::{samples, topics, ANumber, Event};
+use libsql::{params, Connection};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::Message;
-use libsql::{params, Connection};
 use tokio_util::sync::CancellationToken;
 
 /// Records every applied event id (no uniqueness constraint, so a double
@@ -51,9 +54,16 @@ impl SqliteSink {
     }
 }
 
-async fn stored_next(conn: &Connection, topic: &str, partition: i32) -> libsql::Result<Option<i64>> {
+async fn stored_next(
+    conn: &Connection,
+    topic: &str,
+    partition: i32,
+) -> libsql::Result<Option<i64>> {
     let mut rows = conn
-        .query("SELECT next FROM offsets WHERE topic = ?1 AND partition = ?2", params![topic, partition])
+        .query(
+            "SELECT next FROM offsets WHERE topic = ?1 AND partition = ?2",
+            params![topic, partition],
+        )
         .await?;
     match rows.next().await? {
         Some(row) => Ok(Some(row.get::<i64>(0)?)),
@@ -64,7 +74,10 @@ async fn stored_next(conn: &Connection, topic: &str, partition: i32) -> libsql::
 struct Reader(PathBuf);
 
 impl OffsetReader for Reader {
-    fn stored(&self, partitions: &[TopicPartition]) -> Result<HashMap<TopicPartition, i64>, SinkError> {
+    fn stored(
+        &self,
+        partitions: &[TopicPartition],
+    ) -> Result<HashMap<TopicPartition, i64>, SinkError> {
         block_on_side_thread(async {
             let conn = connect(&self.0).await;
             let mut out = HashMap::new();
@@ -86,19 +99,30 @@ impl Sink for SqliteSink {
         Arc::new(Reader(self.path.clone()))
     }
 
-    async fn apply(&mut self, events: &[Delivered], offsets: &[OffsetAdvance]) -> Result<(), SinkError> {
+    async fn apply(
+        &mut self,
+        events: &[Delivered],
+        offsets: &[OffsetAdvance],
+    ) -> Result<(), SinkError> {
         let store = |e: libsql::Error| SinkError::Store(e.to_string());
         let tx = self.conn.transaction().await.map_err(store)?;
         for d in events {
             tx.execute(
                 "INSERT INTO applied VALUES (?1, ?2, ?3, ?4)",
-                params![d.event.meta().event_id.clone(), d.topic.clone(), d.partition, d.offset],
+                params![
+                    d.event.meta().event_id.clone(),
+                    d.topic.clone(),
+                    d.partition,
+                    d.offset
+                ],
             )
             .await
             .map_err(store)?;
         }
         for a in offsets {
-            let current = stored_next(&tx, &a.topic, a.partition).await.map_err(store)?;
+            let current = stored_next(&tx, &a.topic, a.partition)
+                .await
+                .map_err(store)?;
             if current != a.from {
                 return Err(SinkError::OffsetMoved);
             }
@@ -132,7 +156,10 @@ async fn wait_for(db: &Path, sql: &str, want: i64) {
         if n >= want {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{sql}: {n} of {want} within 60 s");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{sql}: {n} of {want} within 60 s"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -154,7 +181,13 @@ async fn a_crashed_sink_resumes_from_its_own_offsets_without_loss_or_duplicates(
     }
     let mut config = SinkRunnerConfig::new("sink-test-a", &topics::AGENCY);
     config.max_batch = 7;
-    let runner = SinkRunner::new(&stack.kafka, config, codec.clone(), SqliteSink::open(&db).await).unwrap();
+    let runner = SinkRunner::new(
+        &stack.kafka,
+        config,
+        codec.clone(),
+        SqliteSink::open(&db).await,
+    )
+    .unwrap();
     let task = tokio::spawn(runner.run(CancellationToken::new()));
     wait_for(&db, "SELECT COUNT(*) FROM applied", total / 2).await;
     task.abort();
@@ -181,14 +214,25 @@ async fn a_crashed_sink_resumes_from_its_own_offsets_without_loss_or_duplicates(
     stop.cancel();
     task.await.unwrap().unwrap();
 
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM applied").await, total, "every event exactly once");
-    assert_eq!(count(&db, "SELECT COUNT(DISTINCT event_id) FROM applied").await, total);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM applied").await,
+        total,
+        "every event exactly once"
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(DISTINCT event_id) FROM applied").await,
+        total
+    );
     assert_eq!(
         count(&db, "SELECT COALESCE(SUM(next), 0) FROM offsets").await,
         total,
         "stored offsets cover every record"
     );
-    assert_eq!(stats.applied.load(Ordering::Relaxed) as i64, total / 2, "the second instance applied only the rest");
+    assert_eq!(
+        stats.applied.load(Ordering::Relaxed) as i64,
+        total / 2,
+        "the second instance applied only the rest"
+    );
     stack.stop().await;
 }
 
@@ -206,7 +250,10 @@ async fn undecodable_records_go_to_the_dead_letter_topic_and_the_loop_goes_on() 
     ];
     for (_, bytes) in &garbage {
         raw.send(
-            FutureRecord::to(topics::ICE).key("A000000301").partition(0).payload(*bytes),
+            FutureRecord::to(topics::ICE)
+                .key("A000000301")
+                .partition(0)
+                .payload(*bytes),
             Duration::from_secs(10),
         )
         .await
@@ -231,8 +278,15 @@ async fn undecodable_records_go_to_the_dead_letter_topic_and_the_loop_goes_on() 
     stop.cancel();
     task.await.unwrap().unwrap();
     assert_eq!(stats.dead_lettered.load(Ordering::Relaxed), 2);
-    let ice0 = count(&db, "SELECT next FROM offsets WHERE topic = 'handoff.ice.v1' AND partition = 0").await;
-    assert!(ice0 >= 2, "the loop moved past the dead letters (next offset {ice0})");
+    let ice0 = count(
+        &db,
+        "SELECT next FROM offsets WHERE topic = 'handoff.ice.v1' AND partition = 0",
+    )
+    .await;
+    assert!(
+        ice0 >= 2,
+        "the loop moved past the dead letters (next offset {ice0})"
+    );
 
     let consumer: StreamConsumer = stack.kafka.consumer("dlq-reader").create().unwrap();
     consumer.subscribe(&[topics::DLQ]).unwrap();
@@ -244,15 +298,33 @@ async fn undecodable_records_go_to_the_dead_letter_topic_and_the_loop_goes_on() 
             .unwrap();
         let h = m.headers().unwrap();
         let get = |k: &str| handoff_bus::headers::get(h, k).unwrap().to_owned();
-        letters.push((m.payload().unwrap().to_vec(), get(dlq::REASON), get(dlq::SOURCE_TOPIC), get(dlq::SOURCE_PARTITION), get(dlq::SOURCE_OFFSET), get(dlq::CONSUMER)));
+        letters.push((
+            m.payload().unwrap().to_vec(),
+            get(dlq::REASON),
+            get(dlq::SOURCE_TOPIC),
+            get(dlq::SOURCE_PARTITION),
+            get(dlq::SOURCE_OFFSET),
+            get(dlq::CONSUMER),
+        ));
         assert_eq!(m.key(), Some(b"A000000301".as_slice()));
     }
     letters.sort_by(|a, b| a.4.cmp(&b.4));
     assert_eq!(letters[0].0, garbage[0].1, "payload kept unchanged");
-    assert!(letters[0].1.contains("Confluent-framed"), "{}", letters[0].1);
-    assert!(letters[1].1.contains("registry") || letters[1].1.contains("schema"), "{}", letters[1].1);
+    assert!(
+        letters[0].1.contains("Confluent-framed"),
+        "{}",
+        letters[0].1
+    );
+    assert!(
+        letters[1].1.contains("registry") || letters[1].1.contains("schema"),
+        "{}",
+        letters[1].1
+    );
     for (i, l) in letters.iter().enumerate() {
-        assert_eq!((l.2.as_str(), l.3.as_str(), l.4.as_str(), l.5.as_str()), ("handoff.ice.v1", "0", &*i.to_string(), "dlq-test"));
+        assert_eq!(
+            (l.2.as_str(), l.3.as_str(), l.4.as_str(), l.5.as_str()),
+            ("handoff.ice.v1", "0", &*i.to_string(), "dlq-test")
+        );
     }
     stack.stop().await;
 }

@@ -36,13 +36,17 @@ impl Stack {
     pub async fn start() -> Stack {
         init_logging();
         let dir = tempfile::tempdir().expect("temp dir");
-        let broker = EmbeddedBroker::start(dir.path(), 0).await.expect("embedded broker starts");
+        let broker = EmbeddedBroker::start(dir.path(), 0)
+            .await
+            .expect("embedded broker starts");
         let kafka = broker.kafka_config();
         let topics = TopicsConfig {
             agency_partitions: 3,
             ..TopicsConfig::default()
         };
-        ensure_topics(&kafka, &topics).await.expect("topics are created");
+        ensure_topics(&kafka, &topics)
+            .await
+            .expect("topics are created");
         let shutdown = CancellationToken::new();
         let registry = start_registry(&kafka, shutdown.child_token()).await;
         Stack {

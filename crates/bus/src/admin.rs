@@ -61,13 +61,33 @@ impl TopicsConfig {
             retention_ms,
         };
         vec![
-            spec(topics::ICE, self.agency_partitions, self.agency_retention_ms),
-            spec(topics::HHS, self.agency_partitions, self.agency_retention_ms),
-            spec(topics::DOJ, self.agency_partitions, self.agency_retention_ms),
-            spec(topics::NOTIFICATIONS, self.agency_partitions, self.bounded_retention_ms),
+            spec(
+                topics::ICE,
+                self.agency_partitions,
+                self.agency_retention_ms,
+            ),
+            spec(
+                topics::HHS,
+                self.agency_partitions,
+                self.agency_retention_ms,
+            ),
+            spec(
+                topics::DOJ,
+                self.agency_partitions,
+                self.agency_retention_ms,
+            ),
+            spec(
+                topics::NOTIFICATIONS,
+                self.agency_partitions,
+                self.bounded_retention_ms,
+            ),
             spec(topics::DLQ, 1, self.bounded_retention_ms),
             // The audit log is evidence: kept like the system of record.
-            spec(topics::AUDIT, self.agency_partitions, self.agency_retention_ms),
+            spec(
+                topics::AUDIT,
+                self.agency_partitions,
+                self.agency_retention_ms,
+            ),
             // The registry's log must be a single ordered partition.
             spec(topics::SCHEMAS, 1, -1),
         ]
@@ -86,13 +106,21 @@ pub enum AdminError {
         brokers: String,
         source: rdkafka::error::KafkaError,
     },
-    #[error("creating topic {topic} failed: {code}; check the broker's permissions (ACLs) and settings")]
-    Topic { topic: String, code: RDKafkaErrorCode },
+    #[error(
+        "creating topic {topic} failed: {code}; check the broker's permissions (ACLs) and settings"
+    )]
+    Topic {
+        topic: String,
+        code: RDKafkaErrorCode,
+    },
 }
 
 /// Creates every missing topic of the design; existing ones are left as
 /// they are. Returns the names it created.
-pub async fn ensure_topics(kafka: &KafkaConfig, config: &TopicsConfig) -> Result<Vec<String>, AdminError> {
+pub async fn ensure_topics(
+    kafka: &KafkaConfig,
+    config: &TopicsConfig,
+) -> Result<Vec<String>, AdminError> {
     ensure_named_topics(kafka, config, &topics::ALL).await
 }
 
@@ -104,10 +132,13 @@ pub async fn ensure_named_topics(
     names: &[&str],
 ) -> Result<Vec<String>, AdminError> {
     let admin: AdminClient<DefaultClientContext> =
-        kafka.client().create().map_err(|source| AdminError::Client {
-            brokers: kafka.brokers.clone(),
-            source,
-        })?;
+        kafka
+            .client()
+            .create()
+            .map_err(|source| AdminError::Client {
+                brokers: kafka.brokers.clone(),
+                source,
+            })?;
     let request_err = |source| AdminError::Request {
         brokers: kafka.brokers.clone(),
         source,
@@ -157,7 +188,9 @@ pub async fn ensure_named_topics(
 
 /// Topic names the cluster has, so existing topics are not re-created
 /// (the local broker logs an error for each attempt).
-async fn existing_topics(admin: &AdminClient<DefaultClientContext>) -> Result<Vec<String>, AdminError> {
+async fn existing_topics(
+    admin: &AdminClient<DefaultClientContext>,
+) -> Result<Vec<String>, AdminError> {
     let metadata = admin
         .inner()
         .fetch_metadata(None, Duration::from_secs(10))
@@ -165,5 +198,9 @@ async fn existing_topics(admin: &AdminClient<DefaultClientContext>) -> Result<Ve
             brokers: "the cluster".to_owned(),
             source,
         })?;
-    Ok(metadata.topics().iter().map(|t| t.name().to_owned()).collect())
+    Ok(metadata
+        .topics()
+        .iter()
+        .map(|t| t.name().to_owned())
+        .collect())
 }

@@ -67,7 +67,11 @@ impl DeadLetters {
     }
 
     /// Sends the record to the DLQ and waits for the broker's ack.
-    pub async fn send(&self, failed: &FailedRecord, reason: &str) -> Result<(), rdkafka::error::KafkaError> {
+    pub async fn send(
+        &self,
+        failed: &FailedRecord,
+        reason: &str,
+    ) -> Result<(), rdkafka::error::KafkaError> {
         let mut headers = OwnedHeaders::new();
         for (key, value) in &failed.headers {
             headers = headers.insert(Header {
@@ -89,7 +93,8 @@ impl DeadLetters {
                 value: Some(value.as_bytes()),
             });
         }
-        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topics::DLQ).headers(headers);
+        let mut record: FutureRecord<'_, [u8], [u8]> =
+            FutureRecord::to(topics::DLQ).headers(headers);
         if let Some(key) = failed.key.as_deref() {
             record = record.key(key);
         }

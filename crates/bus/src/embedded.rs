@@ -22,7 +22,10 @@ use url::Url;
 #[derive(Debug, thiserror::Error)]
 pub enum EmbeddedError {
     #[error("cannot create the data directory {path}: {source}")]
-    DataDir { path: PathBuf, source: std::io::Error },
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("no free port on 127.0.0.1: {0}")]
     NoPort(std::io::Error),
     #[error("the embedded broker failed to start: {0}")]
@@ -128,7 +131,8 @@ fn storage_url(file: &Path) -> Result<Url, EmbeddedError> {
     let ups = cwd.components().count().saturating_sub(1);
     let relative = file.strip_prefix("/").unwrap_or(file);
     let path = format!("{}{}", "../".repeat(ups), relative.display());
-    Url::parse(&format!("sqlite:{path}")).map_err(|e| EmbeddedError::Start(format!("storage url: {e}")))
+    Url::parse(&format!("sqlite:{path}"))
+        .map_err(|e| EmbeddedError::Start(format!("storage url: {e}")))
 }
 
 async fn wait_listening(addr: SocketAddr) -> Result<(), EmbeddedError> {

@@ -4,12 +4,14 @@ use rdkafka::message::{Header, Headers, OwnedHeaders};
 
 /// Builds Kafka headers from (name, value) pairs.
 pub fn owned(pairs: &[(&str, String)]) -> OwnedHeaders {
-    pairs.iter().fold(OwnedHeaders::new(), |headers, (key, value)| {
-        headers.insert(Header {
-            key,
-            value: Some(value.as_bytes()),
+    pairs
+        .iter()
+        .fold(OwnedHeaders::new(), |headers, (key, value)| {
+            headers.insert(Header {
+                key,
+                value: Some(value.as_bytes()),
+            })
         })
-    })
 }
 
 /// The first value of a header as text, if present and UTF-8.

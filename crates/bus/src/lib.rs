@@ -15,4 +15,6 @@ pub mod sink;
 pub use admin::{ensure_named_topics, ensure_topics, TopicsConfig};
 pub use config::KafkaConfig;
 pub use producer::{Delivery, EventProducer, PublishError};
-pub use sink::{Delivered, OffsetAdvance, OffsetReader, Sink, SinkError, SinkRunner, SinkRunnerConfig};
+pub use sink::{
+    Delivered, OffsetAdvance, OffsetReader, Sink, SinkError, SinkRunner, SinkRunnerConfig,
+};

@@ -15,7 +15,7 @@ pub enum PublishError {
     #[error("cannot create a producer for {brokers}: {source}")]
     Client {
         brokers: String,
-        source: rdkafka::error::KafkaError,
+        source: Box<rdkafka::error::KafkaError>,
     },
     #[error(transparent)]
     Encode(#[from] CodecError),
@@ -23,7 +23,7 @@ pub enum PublishError {
     NotAcknowledged {
         event_id: String,
         topic: String,
-        source: rdkafka::error::KafkaError,
+        source: Box<rdkafka::error::KafkaError>,
     },
 }
 
@@ -42,10 +42,13 @@ pub struct EventProducer {
 
 impl EventProducer {
     pub fn new(kafka: &KafkaConfig, codec: Codec) -> Result<Self, PublishError> {
-        let producer = kafka.producer().create().map_err(|source| PublishError::Client {
-            brokers: kafka.brokers.clone(),
-            source,
-        })?;
+        let producer = kafka
+            .producer()
+            .create()
+            .map_err(|source| PublishError::Client {
+                brokers: kafka.brokers.clone(),
+                source: Box::new(source),
+            })?;
         Ok(EventProducer { producer, codec })
     }
 
@@ -54,7 +57,11 @@ impl EventProducer {
     }
 
     /// Publishes one event to its agency's topic and waits for the ack.
-    pub async fn publish(&self, event: &Event, traceparent: Option<&str>) -> Result<Delivery, PublishError> {
+    pub async fn publish(
+        &self,
+        event: &Event,
+        traceparent: Option<&str>,
+    ) -> Result<Delivery, PublishError> {
         let payload = self.codec.encode(event).await?;
         self.publish_encoded(event, &payload, traceparent).await
     }
@@ -80,7 +87,7 @@ impl EventProducer {
             .map_err(|(source, _)| PublishError::NotAcknowledged {
                 event_id: event.meta().event_id.clone(),
                 topic: event.topic().to_owned(),
-                source,
+                source: Box::new(source),
             })?;
         Ok(Delivery {
             partition: delivered.partition,

@@ -69,7 +69,10 @@ pub enum SinkError {
 /// it is synchronous; a sink gives the loop its own reader (for example a
 /// second database connection).
 pub trait OffsetReader: Send + Sync {
-    fn stored(&self, partitions: &[TopicPartition]) -> Result<HashMap<TopicPartition, i64>, SinkError>;
+    fn stored(
+        &self,
+        partitions: &[TopicPartition],
+    ) -> Result<HashMap<TopicPartition, i64>, SinkError>;
 }
 
 /// Runs an async store query to completion from synchronous code (the
@@ -162,7 +165,12 @@ struct SinkContext {
 impl ClientContext for SinkContext {}
 
 impl ConsumerContext for SinkContext {
-    fn rebalance(&self, consumer: &BaseConsumer<Self>, err: RDKafkaRespErr, tpl: &mut TopicPartitionList) {
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
         match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
                 let partitions: Vec<TopicPartition> = tpl
@@ -187,7 +195,8 @@ impl ConsumerContext for SinkContext {
                     }
                 }
                 if let Err(e) = consumer.assign(tpl) {
-                    *self.failure.lock().expect("failure lock") = Some(format!("assign failed: {e}"));
+                    *self.failure.lock().expect("failure lock") =
+                        Some(format!("assign failed: {e}"));
                 }
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
@@ -221,13 +230,21 @@ struct Parts {
     stats: Arc<SinkStats>,
 }
 
+/// What became of one consumed record. Most records are events, the large
+/// variant, so boxing it would only add an allocation per record.
+#[allow(clippy::large_enum_variant)]
 enum Outcome {
     Event(Delivered),
     DeadLetter(FailedRecord, String),
 }
 
 impl<S: Sink> SinkRunner<S> {
-    pub fn new(kafka: &KafkaConfig, config: SinkRunnerConfig, codec: Codec, sink: S) -> Result<Self, SinkRunError> {
+    pub fn new(
+        kafka: &KafkaConfig,
+        config: SinkRunnerConfig,
+        codec: Codec,
+        sink: S,
+    ) -> Result<Self, SinkRunError> {
         let client_err = |source| SinkRunError::Client {
             group: config.group_id.clone(),
             source,
@@ -299,7 +316,14 @@ impl<S: Sink> SinkRunner<S> {
 
 impl Parts {
     fn check_failure(&self) -> Result<(), SinkRunError> {
-        match self.consumer.context().failure.lock().expect("failure lock").take() {
+        match self
+            .consumer
+            .context()
+            .failure
+            .lock()
+            .expect("failure lock")
+            .take()
+        {
             Some(why) => Err(SinkRunError::Offsets(why)),
             None => Ok(()),
         }
@@ -312,7 +336,9 @@ impl Parts {
         let position = self.position(&tp, out);
         match position {
             Some(Some(next)) if message.offset() < next => {
-                self.stats.redeliveries_skipped.fetch_add(1, Ordering::Relaxed);
+                self.stats
+                    .redeliveries_skipped
+                    .fetch_add(1, Ordering::Relaxed);
                 return;
             }
             None => return, // no longer assigned to this instance
@@ -320,7 +346,10 @@ impl Parts {
         }
         let failed = || FailedRecord::from_message(message);
         match message.payload() {
-            None => out.push(Outcome::DeadLetter(failed(), "record has no payload".into())),
+            None => out.push(Outcome::DeadLetter(
+                failed(),
+                "record has no payload".into(),
+            )),
             Some(payload) => match self.codec.decode(payload).await {
                 Ok(event) => out.push(Outcome::Event(Delivered {
                     topic: tp.0,
@@ -338,10 +367,17 @@ impl Parts {
     fn position(&self, tp: &TopicPartition, batch: &[Outcome]) -> Option<Option<i64>> {
         let in_batch = batch.iter().rev().find_map(|o| match o {
             Outcome::Event(d) if d.topic == tp.0 && d.partition == tp.1 => Some(d.offset + 1),
-            Outcome::DeadLetter(f, _) if f.topic == tp.0 && f.partition == tp.1 => Some(f.offset + 1),
+            Outcome::DeadLetter(f, _) if f.topic == tp.0 && f.partition == tp.1 => {
+                Some(f.offset + 1)
+            }
             _ => None,
         });
-        let positions = self.consumer.context().positions.lock().expect("positions lock");
+        let positions = self
+            .consumer
+            .context()
+            .positions
+            .lock()
+            .expect("positions lock");
         let assigned = positions.get(tp).copied()?;
         Some(in_batch.or(assigned))
     }
@@ -358,18 +394,29 @@ impl Parts {
         let mut events = Vec::with_capacity(outcomes.len());
         let mut advances: Vec<OffsetAdvance> = Vec::new();
         {
-            let positions = self.consumer.context().positions.lock().expect("positions lock");
+            let positions = self
+                .consumer
+                .context()
+                .positions
+                .lock()
+                .expect("positions lock");
             for outcome in &outcomes {
                 let (topic, partition, offset) = match outcome {
                     Outcome::Event(d) => (&d.topic, d.partition, d.offset),
                     Outcome::DeadLetter(f, _) => (&f.topic, f.partition, f.offset),
                 };
-                match advances.iter_mut().find(|a| &a.topic == topic && a.partition == partition) {
+                match advances
+                    .iter_mut()
+                    .find(|a| &a.topic == topic && a.partition == partition)
+                {
                     Some(a) => a.to = offset + 1,
                     None => advances.push(OffsetAdvance {
                         topic: topic.clone(),
                         partition,
-                        from: positions.get(&(topic.clone(), partition)).copied().flatten(),
+                        from: positions
+                            .get(&(topic.clone(), partition))
+                            .copied()
+                            .flatten(),
                         to: offset + 1,
                     }),
                 }
@@ -397,10 +444,13 @@ impl Parts {
                         payload: self.codec.encode(&rejected.event).await.ok(),
                         headers: Vec::new(),
                     };
-                    self.dead_letter(&failed, &format!("rejected by sink: {reason}")).await?;
+                    self.dead_letter(&failed, &format!("rejected by sink: {reason}"))
+                        .await?;
                 }
                 Err(SinkError::OffsetMoved) => {
-                    tracing::info!("another instance applied these offsets first; re-reading positions");
+                    tracing::info!(
+                        "another instance applied these offsets first; re-reading positions"
+                    );
                     self.refresh_positions()?;
                     return Ok(());
                 }
@@ -414,10 +464,17 @@ impl Parts {
                 }
             }
         }
-        self.stats.applied.fetch_add(events.len() as u64, Ordering::Relaxed);
+        self.stats
+            .applied
+            .fetch_add(events.len() as u64, Ordering::Relaxed);
         self.stats.batches.fetch_add(1, Ordering::Relaxed);
         {
-            let mut positions = self.consumer.context().positions.lock().expect("positions lock");
+            let mut positions = self
+                .consumer
+                .context()
+                .positions
+                .lock()
+                .expect("positions lock");
             for a in &advances {
                 if let Some(p) = positions.get_mut(&(a.topic.clone(), a.partition)) {
                     *p = Some(a.to);
@@ -462,7 +519,10 @@ impl Parts {
         for tp in partitions {
             let at = stored.get(&tp).copied();
             let offset = at.map_or(Offset::Beginning, Offset::Offset);
-            if let Err(e) = self.consumer.seek(&tp.0, tp.1, offset, Duration::from_secs(5)) {
+            if let Err(e) = self
+                .consumer
+                .seek(&tp.0, tp.1, offset, Duration::from_secs(5))
+            {
                 tracing::warn!(error = %e, "seek after offset conflict failed");
             }
             positions.insert(tp, at);

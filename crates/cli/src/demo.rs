@@ -25,9 +25,16 @@ pub async fn run(kafka: &KafkaConfig, codec: Codec) -> Result<()> {
             published.push(event);
         }
     }
-    println!("demo: published {} events for {} synthetic children", published.len(), CHILDREN.len());
+    println!(
+        "demo: published {} events for {} synthetic children",
+        published.len(),
+        CHILDREN.len()
+    );
 
-    let wanted: HashSet<String> = published.iter().map(|e| e.meta().event_id.clone()).collect();
+    let wanted: HashSet<String> = published
+        .iter()
+        .map(|e| e.meta().event_id.clone())
+        .collect();
     let group = format!("handoff-demo-{}", uuid_like());
     let consumer: StreamConsumer = kafka.consumer(&group).create()?;
     consumer.subscribe(&topics::AGENCY)?;
@@ -37,11 +44,18 @@ pub async fn run(kafka: &KafkaConfig, codec: Codec) -> Result<()> {
     while seen_ids.len() < wanted.len() {
         let message = match tokio::time::timeout_at(deadline, consumer.recv()).await {
             Ok(m) => m?,
-            Err(_) => bail!("demo: only {} of {} events came back within 60 s", seen_ids.len(), wanted.len()),
+            Err(_) => bail!(
+                "demo: only {} of {} events came back within 60 s",
+                seen_ids.len(),
+                wanted.len()
+            ),
         };
-        let Some(payload) = message.payload() else { continue };
+        let Some(payload) = message.payload() else {
+            continue;
+        };
         let event = codec.decode(payload).await?;
-        if wanted.contains(&event.meta().event_id) && seen_ids.insert(event.meta().event_id.clone()) {
+        if wanted.contains(&event.meta().event_id) && seen_ids.insert(event.meta().event_id.clone())
+        {
             seen.push((message.topic().to_owned(), event));
         }
     }

@@ -25,7 +25,9 @@ impl Readiness {
         Ok(Readiness {
             metadata_client: Arc::new(kafka.client().create()?),
             registry_url: registry_url.to_owned(),
-            http: reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(2))
+                .build()?,
         })
     }
 

@@ -29,7 +29,9 @@ impl KafkaArgs {
             let Some((key, value)) = property.split_once('=') else {
                 bail!("-X {property}: write a librdkafka property as KEY=VALUE, e.g. -X security.protocol=SSL");
             };
-            config.properties.insert(key.trim().to_owned(), value.trim().to_owned());
+            config
+                .properties
+                .insert(key.trim().to_owned(), value.trim().to_owned());
         }
         Ok(())
     }
@@ -38,7 +40,9 @@ impl KafkaArgs {
     pub fn required(&self) -> Result<KafkaConfig> {
         match &self.brokers {
             Some(brokers) => self.config(brokers),
-            None => bail!("no Kafka cluster given: pass --brokers host:port (or set HANDOFF_BROKERS)"),
+            None => {
+                bail!("no Kafka cluster given: pass --brokers host:port (or set HANDOFF_BROKERS)")
+            }
         }
     }
 }

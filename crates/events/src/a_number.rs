@@ -145,7 +145,10 @@ mod tests {
             assert_eq!(ANumber::parse(raw).unwrap().as_str(), "A012345678", "{raw}");
         }
         assert_eq!(ANumber::parse("A1234567").unwrap().as_str(), "A001234567");
-        assert_eq!(ANumber::parse("A-123-456-78").unwrap().as_str(), "A012345678");
+        assert_eq!(
+            ANumber::parse("A-123-456-78").unwrap().as_str(),
+            "A012345678"
+        );
     }
 
     #[test]
@@ -155,12 +158,18 @@ mod tests {
         assert!(matches!(err, ANumberError::BadCharacter { bad: 'B', .. }));
         assert!(err.to_string().contains("contains `B`"));
         let err = ANumber::parse("A123456").unwrap_err();
-        assert_eq!(err.to_string(), "the A-number `****456` has 6 digits; it needs 7 to 9 digits after the `A`");
+        assert_eq!(
+            err.to_string(),
+            "the A-number `****456` has 6 digits; it needs 7 to 9 digits after the `A`"
+        );
         assert!(matches!(
             ANumber::parse("A1234567890"),
             Err(ANumberError::WrongLength { digits: 10, .. })
         ));
-        assert!(matches!(ANumber::parse("A000000000"), Err(ANumberError::AllZeros { .. })));
+        assert!(matches!(
+            ANumber::parse("A000000000"),
+            Err(ANumberError::AllZeros { .. })
+        ));
     }
 
     #[test]

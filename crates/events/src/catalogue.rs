@@ -32,53 +32,150 @@ pub struct SchemaFile {
 /// catalogue it was built with wherever it runs. `tests` checks this list
 /// against the folder, so a new file cannot be forgotten here.
 const EMBEDDED: &[(&str, &str)] = &[
-    ("common/AgencyCaseIds.avsc", include_str!("../../../schemas/common/AgencyCaseIds.avsc")),
-    ("common/Address.avsc", include_str!("../../../schemas/common/Address.avsc")),
-    ("common/EventMeta.avsc", include_str!("../../../schemas/common/EventMeta.avsc")),
-    ("shared/AddressChanged.avsc", include_str!("../../../schemas/shared/AddressChanged.avsc")),
-    ("ice/ChildEncountered.avsc", include_str!("../../../schemas/ice/ChildEncountered.avsc")),
-    ("ice/TransferredToOrr.avsc", include_str!("../../../schemas/ice/TransferredToOrr.avsc")),
-    ("ice/NoticeToAppearIssued.avsc", include_str!("../../../schemas/ice/NoticeToAppearIssued.avsc")),
-    ("ice/NoticeToAppearServed.avsc", include_str!("../../../schemas/ice/NoticeToAppearServed.avsc")),
-    ("ice/NoticeToAppearFiled.avsc", include_str!("../../../schemas/ice/NoticeToAppearFiled.avsc")),
-    ("ice/FieldOfficeAssigned.avsc", include_str!("../../../schemas/ice/FieldOfficeAssigned.avsc")),
-    ("ice/SafetyConcernRaised.avsc", include_str!("../../../schemas/ice/SafetyConcernRaised.avsc")),
-    ("ice/FtaFollowUpRecorded.avsc", include_str!("../../../schemas/ice/FtaFollowUpRecorded.avsc")),
-    ("ice/HearingOutcomeRecorded.avsc", include_str!("../../../schemas/ice/HearingOutcomeRecorded.avsc")),
-    ("hhs/PlacedInOrrCare.avsc", include_str!("../../../schemas/hhs/PlacedInOrrCare.avsc")),
-    ("hhs/ReleasedToSponsor.avsc", include_str!("../../../schemas/hhs/ReleasedToSponsor.avsc")),
-    ("hhs/PostReleaseServicesStarted.avsc", include_str!("../../../schemas/hhs/PostReleaseServicesStarted.avsc")),
-    ("hhs/PostReleaseServicesEnded.avsc", include_str!("../../../schemas/hhs/PostReleaseServicesEnded.avsc")),
-    ("hhs/WellbeingCallCompleted.avsc", include_str!("../../../schemas/hhs/WellbeingCallCompleted.avsc")),
-    ("hhs/LeftOrrCare.avsc", include_str!("../../../schemas/hhs/LeftOrrCare.avsc")),
-    ("doj/CaseOpened.avsc", include_str!("../../../schemas/doj/CaseOpened.avsc")),
-    ("doj/HearingScheduled.avsc", include_str!("../../../schemas/doj/HearingScheduled.avsc")),
-    ("doj/HearingAdjourned.avsc", include_str!("../../../schemas/doj/HearingAdjourned.avsc")),
-    ("doj/HearingAttended.avsc", include_str!("../../../schemas/doj/HearingAttended.avsc")),
-    ("doj/FailedToAppear.avsc", include_str!("../../../schemas/doj/FailedToAppear.avsc")),
-    ("doj/InAbsentiaOrderIssued.avsc", include_str!("../../../schemas/doj/InAbsentiaOrderIssued.avsc")),
-    ("doj/CaseVenueChanged.avsc", include_str!("../../../schemas/doj/CaseVenueChanged.avsc")),
-    ("doj/CaseCompleted.avsc", include_str!("../../../schemas/doj/CaseCompleted.avsc")),
+    (
+        "common/AgencyCaseIds.avsc",
+        include_str!("../../../schemas/common/AgencyCaseIds.avsc"),
+    ),
+    (
+        "common/Address.avsc",
+        include_str!("../../../schemas/common/Address.avsc"),
+    ),
+    (
+        "common/EventMeta.avsc",
+        include_str!("../../../schemas/common/EventMeta.avsc"),
+    ),
+    (
+        "shared/AddressChanged.avsc",
+        include_str!("../../../schemas/shared/AddressChanged.avsc"),
+    ),
+    (
+        "ice/ChildEncountered.avsc",
+        include_str!("../../../schemas/ice/ChildEncountered.avsc"),
+    ),
+    (
+        "ice/TransferredToOrr.avsc",
+        include_str!("../../../schemas/ice/TransferredToOrr.avsc"),
+    ),
+    (
+        "ice/NoticeToAppearIssued.avsc",
+        include_str!("../../../schemas/ice/NoticeToAppearIssued.avsc"),
+    ),
+    (
+        "ice/NoticeToAppearServed.avsc",
+        include_str!("../../../schemas/ice/NoticeToAppearServed.avsc"),
+    ),
+    (
+        "ice/NoticeToAppearFiled.avsc",
+        include_str!("../../../schemas/ice/NoticeToAppearFiled.avsc"),
+    ),
+    (
+        "ice/FieldOfficeAssigned.avsc",
+        include_str!("../../../schemas/ice/FieldOfficeAssigned.avsc"),
+    ),
+    (
+        "ice/SafetyConcernRaised.avsc",
+        include_str!("../../../schemas/ice/SafetyConcernRaised.avsc"),
+    ),
+    (
+        "ice/FtaFollowUpRecorded.avsc",
+        include_str!("../../../schemas/ice/FtaFollowUpRecorded.avsc"),
+    ),
+    (
+        "ice/HearingOutcomeRecorded.avsc",
+        include_str!("../../../schemas/ice/HearingOutcomeRecorded.avsc"),
+    ),
+    (
+        "hhs/PlacedInOrrCare.avsc",
+        include_str!("../../../schemas/hhs/PlacedInOrrCare.avsc"),
+    ),
+    (
+        "hhs/ReleasedToSponsor.avsc",
+        include_str!("../../../schemas/hhs/ReleasedToSponsor.avsc"),
+    ),
+    (
+        "hhs/PostReleaseServicesStarted.avsc",
+        include_str!("../../../schemas/hhs/PostReleaseServicesStarted.avsc"),
+    ),
+    (
+        "hhs/PostReleaseServicesEnded.avsc",
+        include_str!("../../../schemas/hhs/PostReleaseServicesEnded.avsc"),
+    ),
+    (
+        "hhs/WellbeingCallCompleted.avsc",
+        include_str!("../../../schemas/hhs/WellbeingCallCompleted.avsc"),
+    ),
+    (
+        "hhs/LeftOrrCare.avsc",
+        include_str!("../../../schemas/hhs/LeftOrrCare.avsc"),
+    ),
+    (
+        "doj/CaseOpened.avsc",
+        include_str!("../../../schemas/doj/CaseOpened.avsc"),
+    ),
+    (
+        "doj/HearingScheduled.avsc",
+        include_str!("../../../schemas/doj/HearingScheduled.avsc"),
+    ),
+    (
+        "doj/HearingAdjourned.avsc",
+        include_str!("../../../schemas/doj/HearingAdjourned.avsc"),
+    ),
+    (
+        "doj/HearingAttended.avsc",
+        include_str!("../../../schemas/doj/HearingAttended.avsc"),
+    ),
+    (
+        "doj/FailedToAppear.avsc",
+        include_str!("../../../schemas/doj/FailedToAppear.avsc"),
+    ),
+    (
+        "doj/InAbsentiaOrderIssued.avsc",
+        include_str!("../../../schemas/doj/InAbsentiaOrderIssued.avsc"),
+    ),
+    (
+        "doj/CaseVenueChanged.avsc",
+        include_str!("../../../schemas/doj/CaseVenueChanged.avsc"),
+    ),
+    (
+        "doj/CaseCompleted.avsc",
+        include_str!("../../../schemas/doj/CaseCompleted.avsc"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogueError {
     #[error("cannot read schema folder {path}: {source}; pass the repository's schemas/ folder")]
-    ReadDir { path: PathBuf, source: std::io::Error },
+    ReadDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot read {path}: {source}")]
-    ReadFile { path: PathBuf, source: std::io::Error },
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: not valid JSON: {source}; fix the file's syntax")]
-    Json { path: String, source: serde_json::Error },
+    Json {
+        path: String,
+        source: serde_json::Error,
+    },
     #[error("{path}: field `name` is missing or not a string; every schema file defines one named record")]
     NoName { path: String },
     #[error("{path}: the record is named `{found}` but the file is named `{expected}.avsc`; rename one so they agree")]
-    NameMismatch { path: String, found: String, expected: String },
+    NameMismatch {
+        path: String,
+        found: String,
+        expected: String,
+    },
     #[error("{path}: namespace is `{found}`; every Handoff schema uses `{NAMESPACE}`")]
     Namespace { path: String, found: String },
     #[error("{path}: is in folder `{folder}`, which is not one of common, shared, ice, hhs, doj")]
     Folder { path: String, folder: String },
     #[error("{path}: not a valid Avro schema after composing shared records: {source}")]
-    Avro { path: String, source: Box<apache_avro::Error> },
+    Avro {
+        path: String,
+        source: Box<apache_avro::Error>,
+    },
 }
 
 /// One event type: its composed schema and the topics that carry it.
@@ -139,12 +236,11 @@ impl Catalogue {
         let mut shared_defs = BTreeMap::new();
         let mut events = Vec::new();
         for file in files {
-            let json: Value = serde_json::from_str(&file.text).map_err(|source| {
-                CatalogueError::Json {
+            let json: Value =
+                serde_json::from_str(&file.text).map_err(|source| CatalogueError::Json {
                     path: file.path.clone(),
                     source,
-                }
-            })?;
+                })?;
             let name = json
                 .get("name")
                 .and_then(Value::as_str)
@@ -176,7 +272,9 @@ impl Catalogue {
                 "common" => {
                     shared_defs.insert(format!("{NAMESPACE}.{name}"), json);
                 }
-                "shared" | "ice" | "hhs" | "doj" => events.push((file.path.clone(), folder, name, json)),
+                "shared" | "ice" | "hhs" | "doj" => {
+                    events.push((file.path.clone(), folder, name, json))
+                }
                 _ => {
                     return Err(CatalogueError::Folder {
                         path: file.path.clone(),
@@ -247,10 +345,11 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SchemaFile>, CatalogueError> {
         if !folder.path().is_dir() {
             continue;
         }
-        let entries = std::fs::read_dir(folder.path()).map_err(|source| CatalogueError::ReadDir {
-            path: folder.path(),
-            source,
-        })?;
+        let entries =
+            std::fs::read_dir(folder.path()).map_err(|source| CatalogueError::ReadDir {
+                path: folder.path(),
+                source,
+            })?;
         for entry in entries {
             let path = entry
                 .map_err(|source| CatalogueError::ReadDir {
@@ -261,16 +360,20 @@ pub fn read_dir(dir: &Path) -> Result<Vec<SchemaFile>, CatalogueError> {
             if path.extension().and_then(|e| e.to_str()) != Some("avsc") {
                 continue;
             }
-            let text = std::fs::read_to_string(&path).map_err(|source| CatalogueError::ReadFile {
-                path: path.clone(),
-                source,
-            })?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|source| CatalogueError::ReadFile {
+                    path: path.clone(),
+                    source,
+                })?;
             let relative = path
                 .strip_prefix(dir)
                 .unwrap_or(&path)
                 .to_string_lossy()
                 .replace('\\', "/");
-            files.push(SchemaFile { path: relative, text });
+            files.push(SchemaFile {
+                path: relative,
+                text,
+            });
         }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -292,9 +395,13 @@ fn compose(value: &Value, defs: &BTreeMap<String, Value>, defined: &mut HashSet<
                 _ => value.clone(),
             }
         }
-        Value::Array(items) => Value::Array(items.iter().map(|v| compose(v, defs, defined)).collect()),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| compose(v, defs, defined)).collect())
+        }
         Value::Object(map) => {
-            if let (Some(Value::String(name)), Some(Value::String(kind))) = (map.get("name"), map.get("type")) {
+            if let (Some(Value::String(name)), Some(Value::String(kind))) =
+                (map.get("name"), map.get("type"))
+            {
                 if matches!(kind.as_str(), "record" | "enum" | "fixed") {
                     defined.insert(format!("{NAMESPACE}.{name}"));
                 }
@@ -323,7 +430,11 @@ mod tests {
 
     #[test]
     fn embedded_list_names_every_file_in_the_folder() {
-        let on_disk: Vec<String> = read_dir(&schemas_dir()).unwrap().into_iter().map(|f| f.path).collect();
+        let on_disk: Vec<String> = read_dir(&schemas_dir())
+            .unwrap()
+            .into_iter()
+            .map(|f| f.path)
+            .collect();
         let mut embedded: Vec<String> = EMBEDDED.iter().map(|(p, _)| (*p).to_owned()).collect();
         embedded.sort();
         assert_eq!(on_disk, embedded);
@@ -348,22 +459,33 @@ mod tests {
         let subjects: Vec<String> = cat.subjects().into_iter().map(|(s, _)| s).collect();
         assert!(subjects.contains(&"handoff.doj.v1-gov.handoff.v1.FailedToAppear".to_owned()));
         assert!(subjects.contains(&"handoff.hhs.v1-gov.handoff.v1.AddressChanged".to_owned()));
-        assert_eq!(subjects.len(), cat.events.len() + 2, "AddressChanged is on three topics");
+        assert_eq!(
+            subjects.len(),
+            cat.events.len() + 2,
+            "AddressChanged is on three topics"
+        );
     }
 
     #[test]
     fn bad_files_are_refused_with_the_path_and_the_fix() {
         let bad = SchemaFile {
             path: "ice/Wrong.avsc".into(),
-            text: r#"{"type":"record","name":"Other","namespace":"gov.handoff.v1","fields":[]}"#.into(),
+            text: r#"{"type":"record","name":"Other","namespace":"gov.handoff.v1","fields":[]}"#
+                .into(),
         };
         let err = Catalogue::from_files(&[bad]).unwrap_err().to_string();
-        assert!(err.contains("ice/Wrong.avsc") && err.contains("rename"), "{err}");
+        assert!(
+            err.contains("ice/Wrong.avsc") && err.contains("rename"),
+            "{err}"
+        );
         let bad = SchemaFile {
             path: "doj/X.avsc".into(),
             text: r#"{"type":"record","name":"X","namespace":"gov.handoff.v1","fields":[{"name":"a","type":"gov.handoff.v1.Nope"}]}"#.into(),
         };
         let err = Catalogue::from_files(&[bad]).unwrap_err().to_string();
-        assert!(err.contains("doj/X.avsc") && err.contains("not a valid Avro schema"), "{err}");
+        assert!(
+            err.contains("doj/X.avsc") && err.contains("not a valid Avro schema"),
+            "{err}"
+        );
     }
 }

@@ -18,7 +18,11 @@ pub fn headers(event: &Event, traceparent: Option<&str>) -> Vec<(&'static str, S
         ("ce_id", meta.event_id.clone()),
         (
             "ce_source",
-            format!("/handoff/{}/{}", meta.source_agency.short(), meta.source_system),
+            format!(
+                "/handoff/{}/{}",
+                meta.source_agency.short(),
+                meta.source_system
+            ),
         ),
         ("ce_type", event.full_name()),
         ("ce_time", meta.occurred_at.to_rfc3339()),
@@ -26,7 +30,9 @@ pub fn headers(event: &Event, traceparent: Option<&str>) -> Vec<(&'static str, S
         ("content-type", CONTENT_TYPE.to_owned()),
         (
             "traceparent",
-            traceparent.map(str::to_owned).unwrap_or_else(new_traceparent),
+            traceparent
+                .map(str::to_owned)
+                .unwrap_or_else(new_traceparent),
         ),
     ]
 }
@@ -62,6 +68,10 @@ mod tests {
         assert!(is_valid_traceparent(&a), "{a}");
         assert_ne!(a, new_traceparent());
         assert!(!is_valid_traceparent("00-0000-00-01"));
-        assert!(!is_valid_traceparent(&format!("00-{}-{}-01", "0".repeat(32), "1".repeat(16))));
+        assert!(!is_valid_traceparent(&format!(
+            "00-{}-{}-01",
+            "0".repeat(32),
+            "1".repeat(16)
+        )));
     }
 }

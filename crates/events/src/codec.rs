@@ -73,7 +73,11 @@ impl Codec {
             .ok_or_else(|| CodecError::NotInCatalogue(event.record_name().to_owned()))?;
         let strategy = SubjectNameStrategy::TopicRecordNameStrategyWithSchema(
             event.topic().to_owned(),
-            SuppliedSchema::new(Some(schema.full_name.clone()), SchemaType::Avro, schema.text.clone()),
+            SuppliedSchema::new(
+                Some(schema.full_name.clone()),
+                SchemaType::Avro,
+                schema.text.clone(),
+            ),
         );
         self.encoder
             .encode_value(event.to_avro_value(), &strategy)
@@ -85,7 +89,10 @@ impl Codec {
     /// version wrote it.
     pub async fn decode(&self, payload: &[u8]) -> Result<Event, CodecError> {
         if payload.len() < 5 || payload[0] != 0 {
-            let first = payload.first().map(|b| format!("{b:#04x}")).unwrap_or("nothing".into());
+            let first = payload
+                .first()
+                .map(|b| format!("{b:#04x}"))
+                .unwrap_or("nothing".into());
             return Err(CodecError::Framing(format!(
                 "{} bytes, first byte {first}; expected magic byte 0x00 and a 4-byte schema id",
                 payload.len()

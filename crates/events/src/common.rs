@@ -12,7 +12,9 @@ use crate::time::Timestamp;
 
 /// The agency whose system produced an event. One topic per agency, so a
 /// broker ACL can say "only ICE writes handoff.ice.v1".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, AvroSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, AvroSchema,
+)]
 #[avro(namespace = "gov.handoff.v1")]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Agency {

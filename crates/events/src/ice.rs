@@ -83,7 +83,9 @@ pub enum SafetyConcernCategory {
     Other,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, AvroSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, AvroSchema,
+)]
 #[avro(namespace = "gov.handoff.v1")]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Severity {

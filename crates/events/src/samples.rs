@@ -18,8 +18,15 @@ fn system(agency: Agency) -> &'static str {
 }
 
 /// A meta block for a synthetic event `days` after 2021-03-01.
-pub fn meta(a_number: &ANumber, agency: Agency, record: &str, event_type: &str, days: i64) -> EventMeta {
-    let at = Timestamp::start_of(NaiveDate::from_ymd_opt(2021, 3, 1).unwrap() + Duration::days(days));
+pub fn meta(
+    a_number: &ANumber,
+    agency: Agency,
+    record: &str,
+    event_type: &str,
+    days: i64,
+) -> EventMeta {
+    let at =
+        Timestamp::start_of(NaiveDate::from_ymd_opt(2021, 3, 1).unwrap() + Duration::days(days));
     let source_record_id = format!("{record}:{}", a_number.as_str());
     EventMeta {
         event_id: event_id(system(agency), &source_record_id, event_type).to_string(),
@@ -59,7 +66,9 @@ pub fn one_of_each(a: ANumber) -> Vec<Event> {
     let ice = |record: &str, t: &str, d| meta(&a, Agency::Ice, record, t, d);
     let hhs = |record: &str, t: &str, d| meta(&a, Agency::HhsOrr, record, t, d);
     let doj = |record: &str, t: &str, d| meta(&a, Agency::DojEoir, record, t, d);
-    let hearing = Timestamp(Timestamp::start_of(NaiveDate::from_ymd_opt(2021, 9, 1).unwrap()).0 + 9 * 3_600_000);
+    let hearing = Timestamp(
+        Timestamp::start_of(NaiveDate::from_ymd_opt(2021, 9, 1).unwrap()).0 + 9 * 3_600_000,
+    );
     vec![
         Event::ChildEncountered(ice::ChildEncountered {
             meta: ice("enc", "ChildEncountered", 0),

@@ -3,6 +3,8 @@
 //! schema in names, namespaces, field order, types, logical types, enum
 //! symbols and defaults. Only `doc` text is ignored.
 
+use apache_avro::reader::datum::GenericDatumReader;
+use apache_avro::writer::datum::GenericDatumWriter;
 use apache_avro::Schema;
 use serde_json::Value;
 
@@ -30,9 +32,15 @@ fn shape(schema: &Schema) -> Value {
 #[test]
 fn every_rust_type_equals_its_schema_file() {
     let catalogue = Catalogue::embedded();
-    assert_eq!(catalogue.events.len(), EVENT_TYPES.len(), "one Rust type per event file");
+    assert_eq!(
+        catalogue.events.len(),
+        EVENT_TYPES.len(),
+        "one Rust type per event file"
+    );
     for name in EVENT_TYPES {
-        let file = catalogue.get(name).unwrap_or_else(|| panic!("no schemas/*/{name}.avsc"));
+        let file = catalogue
+            .get(name)
+            .unwrap_or_else(|| panic!("no schemas/*/{name}.avsc"));
         let derived = Event::derived_schema(name).unwrap();
         assert_eq!(
             shape(&derived),
@@ -48,7 +56,11 @@ fn a_changed_type_would_be_caught() {
     // The comparison is strict enough to see a dropped default.
     let catalogue = Catalogue::embedded();
     let file = &catalogue.get("WellbeingCallCompleted").unwrap().schema;
-    let edited = catalogue.get("WellbeingCallCompleted").unwrap().text.replace("\"default\":1", "\"default\":2");
+    let edited = catalogue
+        .get("WellbeingCallCompleted")
+        .unwrap()
+        .text
+        .replace("\"default\":1", "\"default\":2");
     assert_ne!(shape(file), shape(&Schema::parse_str(&edited).unwrap()));
 }
 
@@ -60,8 +72,10 @@ fn every_event_round_trips_through_avro_binary_with_its_file_schema() {
     assert_eq!(names.len(), EVENT_TYPES.len(), "samples cover every type");
     for event in events {
         let schema = &catalogue.get(event.record_name()).unwrap().schema;
-        let bytes = apache_avro::to_avro_datum(schema, event.to_avro_value()).unwrap();
-        let value = apache_avro::from_avro_datum(schema, &mut bytes.as_slice(), None).unwrap();
+        let writer = GenericDatumWriter::builder(schema).build().unwrap();
+        let bytes = writer.write_value_to_vec(event.to_avro_value()).unwrap();
+        let reader = GenericDatumReader::builder(schema).build().unwrap();
+        let value = reader.read_value(&mut bytes.as_slice()).unwrap();
         let back = Event::from_avro_value(event.record_name(), &value).unwrap();
         assert_eq!(back, event);
     }

@@ -109,7 +109,10 @@ mod tests {
         let d = Date::from_naive(day);
         assert_eq!(d.0, 18017);
         assert_eq!(d.to_naive(), day);
-        assert_eq!(Date::from_naive(NaiveDate::from_ymd_opt(1969, 12, 31).unwrap()).0, -1);
+        assert_eq!(
+            Date::from_naive(NaiveDate::from_ymd_opt(1969, 12, 31).unwrap()).0,
+            -1
+        );
     }
 
     #[test]

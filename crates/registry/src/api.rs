@@ -33,12 +33,18 @@ pub fn router(log: Shared) -> Router {
         .route("/", get(|| async { ok(json!({})) }))
         .route("/subjects", get(list_subjects))
         .route("/subjects/{subject}", post(lookup).delete(delete_subject))
-        .route("/subjects/{subject}/versions", get(list_versions).post(register))
+        .route(
+            "/subjects/{subject}/versions",
+            get(list_versions).post(register),
+        )
         .route(
             "/subjects/{subject}/versions/{version}",
             get(get_version).delete(delete_version),
         )
-        .route("/subjects/{subject}/versions/{version}/schema", get(get_version_raw))
+        .route(
+            "/subjects/{subject}/versions/{version}/schema",
+            get(get_version_raw),
+        )
         .route("/schemas/types", get(|| async { ok(json!(["AVRO"])) }))
         .route("/schemas/ids/{id}", get(schema_by_id))
         .route("/schemas/ids/{id}/schema", get(schema_by_id_raw))
@@ -48,8 +54,16 @@ pub fn router(log: Shared) -> Router {
             "/compatibility/subjects/{subject}/versions/{version}",
             post(compatibility_with_version),
         )
-        .route("/compatibility/subjects/{subject}/versions", post(compatibility_with_all))
-        .route("/config", get(get_global_config).put(put_global_config).delete(delete_global_config))
+        .route(
+            "/compatibility/subjects/{subject}/versions",
+            post(compatibility_with_all),
+        )
+        .route(
+            "/config",
+            get(get_global_config)
+                .put(put_global_config)
+                .delete(delete_global_config),
+        )
         .route(
             "/config/{subject}",
             get(get_subject_config)
@@ -100,8 +114,11 @@ struct SchemaBody {
 }
 
 fn parse_body(body: &Bytes) -> Result<(String, Schema), ApiError> {
-    let body: SchemaBody = serde_json::from_slice(body)
-        .map_err(|e| ApiError::invalid_schema(format!("the request body is not {{\"schema\": \"...\"}}: {e}")))?;
+    let body: SchemaBody = serde_json::from_slice(body).map_err(|e| {
+        ApiError::invalid_schema(format!(
+            "the request body is not {{\"schema\": \"...\"}}: {e}"
+        ))
+    })?;
     if let Some(kind) = body.schema_type.as_deref() {
         if !kind.eq_ignore_ascii_case("AVRO") {
             return Err(ApiError::invalid_schema(format!(
@@ -172,7 +189,10 @@ async fn schema_text(log: &SchemaLog, id: u32) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::schema_not_found(format!("Schema {id} not found")))
 }
 
-async fn list_subjects(AxumState(log): AxumState<Shared>, Query(q): Query<DeletedParam>) -> ApiResult {
+async fn list_subjects(
+    AxumState(log): AxumState<Shared>,
+    Query(q): Query<DeletedParam>,
+) -> ApiResult {
     let state = log.state.read().await;
     let subjects: Vec<&String> = state
         .subjects
@@ -212,7 +232,9 @@ async fn get_version(
 ) -> ApiResult {
     let (number, id, _) = resolve_version(&log, &subject, &version, q.deleted).await?;
     let text = schema_text(&log, id).await?;
-    Ok(ok(json!({"subject": subject, "id": id, "version": number, "schema": text})))
+    Ok(ok(
+        json!({"subject": subject, "id": id, "version": number, "schema": text}),
+    ))
 }
 
 async fn get_version_raw(
@@ -240,7 +262,9 @@ async fn register(
             let global_id = state.id_of(&normalized);
             let live = state.live_versions(&subject);
             if let Some((version, id)) = live.iter().find(|(_, id)| Some(*id) == global_id) {
-                return Ok(ok(json!({"id": id, "subject": subject, "version": version, "schema": text})));
+                return Ok(ok(
+                    json!({"id": id, "subject": subject, "version": version, "schema": text}),
+                ));
             }
             let existing: Vec<Schema> = live
                 .iter()
@@ -278,11 +302,15 @@ async fn register(
             .is_some_and(|v| v.id == planned.id)
             && state.id_of(&normalized) == Some(planned.id);
         if landed {
-            return Ok(ok(json!({"id": planned.id, "subject": subject, "version": planned.version, "schema": text})));
+            return Ok(ok(
+                json!({"id": planned.id, "subject": subject, "version": planned.version, "schema": text}),
+            ));
         }
         tracing::info!(subject, "another registry instance wrote first; retrying");
     }
-    Err(ApiError::store("could not register after repeated races with another instance"))
+    Err(ApiError::store(
+        "could not register after repeated races with another instance",
+    ))
 }
 
 async fn lookup(
@@ -484,7 +512,9 @@ struct ConfigBody {
 
 fn parse_level(body: &Bytes) -> Result<Level, ApiError> {
     let body: ConfigBody = serde_json::from_slice(body).map_err(|e| {
-        ApiError::invalid_level(format!("the body must be {{\"compatibility\": \"<LEVEL>\"}}: {e}"))
+        ApiError::invalid_level(format!(
+            "the body must be {{\"compatibility\": \"<LEVEL>\"}}: {e}"
+        ))
     })?;
     body.compatibility.parse().map_err(ApiError::invalid_level)
 }
@@ -497,14 +527,19 @@ async fn get_global_config(AxumState(log): AxumState<Shared>) -> ApiResult {
 async fn put_global_config(AxumState(log): AxumState<Shared>, body: Bytes) -> ApiResult {
     let level = parse_level(&body)?;
     let _writer = log.write_lock.lock().await;
-    log.append(&Record::Config { subject: None, level }).await?;
+    log.append(&Record::Config {
+        subject: None,
+        level,
+    })
+    .await?;
     Ok(ok(json!({"compatibility": level})))
 }
 
 async fn delete_global_config(AxumState(log): AxumState<Shared>) -> ApiResult {
     let _writer = log.write_lock.lock().await;
     let previous = log.state.read().await.global_level.unwrap_or_default();
-    log.append(&Record::ConfigTombstone { subject: None }).await?;
+    log.append(&Record::ConfigTombstone { subject: None })
+        .await?;
     Ok(ok(json!({"compatibilityLevel": previous})))
 }
 
@@ -516,7 +551,9 @@ async fn get_subject_config(
     let state = log.state.read().await;
     match state.subject_levels.get(&subject) {
         Some(level) => Ok(ok(json!({"compatibilityLevel": level}))),
-        None if q.default_to_global => Ok(ok(json!({"compatibilityLevel": state.global_level.unwrap_or_default()}))),
+        None if q.default_to_global => Ok(ok(
+            json!({"compatibilityLevel": state.global_level.unwrap_or_default()}),
+        )),
         None => Err(ApiError::subject_level_not_configured(&subject)),
     }
 }
@@ -536,7 +573,10 @@ async fn put_subject_config(
     Ok(ok(json!({"compatibility": level})))
 }
 
-async fn delete_subject_config(AxumState(log): AxumState<Shared>, Path(subject): Path<String>) -> ApiResult {
+async fn delete_subject_config(
+    AxumState(log): AxumState<Shared>,
+    Path(subject): Path<String>,
+) -> ApiResult {
     let _writer = log.write_lock.lock().await;
     let previous = log
         .state

@@ -213,29 +213,32 @@ mod tests {
         .unwrap()
     }
 
-    fn ok(level: Level, new: &Schema, old: &[Schema]) -> bool {
-        check(level, new, old).is_empty()
+    fn ok(level: Level, new: &Schema, old: &[&Schema]) -> bool {
+        let old: Vec<Schema> = old.iter().map(|s| (*s).clone()).collect();
+        check(level, new, &old).is_empty()
     }
 
     #[test]
     fn adding_a_field_needs_a_default_to_stay_backward() {
         let v1 = rec(r#"{"name":"a","type":"string"}"#);
-        let with_default = rec(r#"{"name":"a","type":"string"},{"name":"b","type":["null","string"],"default":null}"#);
+        let with_default = rec(
+            r#"{"name":"a","type":"string"},{"name":"b","type":["null","string"],"default":null}"#,
+        );
         let without = rec(r#"{"name":"a","type":"string"},{"name":"b","type":"string"}"#);
-        assert!(ok(Level::Backward, &with_default, &[v1.clone()]));
-        assert!(!ok(Level::Backward, &without, &[v1.clone()]));
+        assert!(ok(Level::Backward, &with_default, &[&v1]));
+        assert!(!ok(Level::Backward, &without, &[&v1]));
         // Forward: old readers ignore the new field, so both pass.
-        assert!(ok(Level::Forward, &without, &[v1.clone()]));
-        assert!(ok(Level::None, &without, &[v1]));
+        assert!(ok(Level::Forward, &without, &[&v1]));
+        assert!(ok(Level::None, &without, &[&v1]));
     }
 
     #[test]
     fn removing_a_field_without_default_breaks_forward_not_backward() {
         let v1 = rec(r#"{"name":"a","type":"string"},{"name":"b","type":"string"}"#);
         let v2 = rec(r#"{"name":"a","type":"string"}"#);
-        assert!(ok(Level::Backward, &v2, &[v1.clone()]));
-        assert!(!ok(Level::Forward, &v2, &[v1.clone()]));
-        assert!(!ok(Level::Full, &v2, &[v1]));
+        assert!(ok(Level::Backward, &v2, &[&v1]));
+        assert!(!ok(Level::Forward, &v2, &[&v1]));
+        assert!(!ok(Level::Full, &v2, &[&v1]));
     }
 
     #[test]
@@ -243,8 +246,9 @@ mod tests {
         let v1 = rec(r#"{"name":"a","type":"string"}"#);
         // v2 drops a; v3 adds a back as required int: readable from v2, not v1.
         let v2 = rec(r#"{"name":"z","type":"int","default":0}"#);
-        let v3 = rec(r#"{"name":"z","type":"int","default":0},{"name":"a","type":"int","default":1}"#);
-        assert!(ok(Level::Backward, &v3, &[v1.clone(), v2.clone()]));
+        let v3 =
+            rec(r#"{"name":"z","type":"int","default":0},{"name":"a","type":"int","default":1}"#);
+        assert!(ok(Level::Backward, &v3, &[&v1, &v2]));
         let msgs = check(Level::BackwardTransitive, &v3, &[v1, v2]);
         assert_eq!(msgs.len(), 1, "{msgs:?}");
         assert!(msgs[0].contains("version 1"), "{msgs:?}");
@@ -256,11 +260,17 @@ mod tests {
         let long = rec(r#"{"name":"n","type":"long"}"#);
         let ts = rec(r#"{"name":"n","type":{"type":"long","logicalType":"timestamp-millis"}}"#);
         let date = rec(r#"{"name":"n","type":{"type":"int","logicalType":"date"}}"#);
-        assert!(ok(Level::Backward, &long, &[int.clone()]), "int promotes to long");
-        assert!(!ok(Level::Backward, &int, &[long.clone()]), "long does not narrow to int");
-        assert!(ok(Level::Full, &ts, &[long.clone()]), "timestamp-millis is a long");
-        assert!(!ok(Level::Backward, &date, &[ts]), "a long cannot be read as a date (int)");
-        assert!(ok(Level::Full, &date, &[int]));
+        assert!(ok(Level::Backward, &long, &[&int]), "int promotes to long");
+        assert!(
+            !ok(Level::Backward, &int, &[&long]),
+            "long does not narrow to int"
+        );
+        assert!(ok(Level::Full, &ts, &[&long]), "timestamp-millis is a long");
+        assert!(
+            !ok(Level::Backward, &date, &[&ts]),
+            "a long cannot be read as a date (int)"
+        );
+        assert!(ok(Level::Full, &date, &[&int]));
     }
 
     #[test]
@@ -272,15 +282,24 @@ mod tests {
         };
         let ab = e(r#""A","B""#, "");
         let abc = e(r#""A","B","C""#, "");
-        assert!(ok(Level::Backward, &abc, &[ab.clone()]), "new reader knows every old symbol");
-        assert!(!ok(Level::Forward, &abc, &[ab.clone()]), "old reader cannot read C");
+        assert!(
+            ok(Level::Backward, &abc, &[&ab]),
+            "new reader knows every old symbol"
+        );
+        assert!(
+            !ok(Level::Forward, &abc, &[&ab]),
+            "old reader cannot read C"
+        );
         let ab_default = e(r#""A","B""#, r#","default":"A""#);
-        assert!(ok(Level::Forward, &abc, &[ab_default]), "a reader default absorbs C");
+        assert!(
+            ok(Level::Forward, &abc, &[&ab_default]),
+            "a reader default absorbs C"
+        );
 
         let s = rec(r#"{"name":"u","type":["null","string"],"default":null}"#);
         let si = rec(r#"{"name":"u","type":["null","string","int"],"default":null}"#);
-        assert!(ok(Level::Backward, &si, &[s.clone()]));
-        assert!(!ok(Level::Backward, &s, &[si]), "int branch unreadable");
+        assert!(ok(Level::Backward, &si, &[&s]));
+        assert!(!ok(Level::Backward, &s, &[&si]), "int branch unreadable");
     }
 
     #[test]
@@ -291,24 +310,30 @@ mod tests {
         let b = Schema::parse_str(r#"{"type":"record","name":"R","namespace":"t","fields":[
             {"name":"y","type":["null",{"type":"record","name":"Addr","fields":[{"name":"c","type":"string"}]}],"default":null},
             {"name":"x","type":"Addr"}]}"#).unwrap();
-        assert!(ok(Level::Full, &b, &[a.clone()]));
+        assert!(ok(Level::Full, &b, &[&a]));
         let c = Schema::parse_str(r#"{"type":"record","name":"R","namespace":"t","fields":[
             {"name":"x","type":{"type":"record","name":"Addr","fields":[{"name":"c","type":"int"}]}},
             {"name":"y","type":["null","Addr"],"default":null}]}"#).unwrap();
-        assert!(!ok(Level::Backward, &c, &[a]), "nested field type changed");
+        assert!(!ok(Level::Backward, &c, &[&a]), "nested field type changed");
     }
 
     #[test]
     fn a_renamed_record_is_incompatible() {
         let a = rec(r#"{"name":"a","type":"string"}"#);
         let b = Schema::parse_str(r#"{"type":"record","name":"S","namespace":"t","fields":[{"name":"a","type":"string"}]}"#).unwrap();
-        assert!(!ok(Level::Backward, &b, &[a]));
+        assert!(!ok(Level::Backward, &b, &[&a]));
     }
 
     #[test]
     fn levels_parse_case_insensitively_and_reject_others() {
-        assert_eq!("full_transitive".parse::<Level>(), Ok(Level::FullTransitive));
-        assert!("sideways".parse::<Level>().unwrap_err().contains("sideways"));
+        assert_eq!(
+            "full_transitive".parse::<Level>(),
+            Ok(Level::FullTransitive)
+        );
+        assert!("sideways"
+            .parse::<Level>()
+            .unwrap_err()
+            .contains("sideways"));
         assert_eq!(Level::default(), Level::BackwardTransitive);
     }
 }

@@ -24,7 +24,11 @@ impl ApiError {
     }
 
     pub fn subject_not_found(subject: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, 40401, format!("Subject '{subject}' not found."))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            40401,
+            format!("Subject '{subject}' not found."),
+        )
     }
 
     pub fn version_not_found(subject: &str, version: &str) -> Self {

@@ -69,16 +69,19 @@ pub async fn start(
 ) -> Result<RunningRegistry, RegistryError> {
     let (log, reader) = log::SchemaLog::open(kafka, &config.topic, shutdown.clone())?;
     log.catch_up().await?;
-    let listener = TcpListener::bind(config.listen)
-        .await
+    let listener =
+        TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| RegistryError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+    let addr = listener
+        .local_addr()
         .map_err(|source| RegistryError::Bind {
             addr: config.listen,
             source,
         })?;
-    let addr = listener.local_addr().map_err(|source| RegistryError::Bind {
-        addr: config.listen,
-        source,
-    })?;
     let app = api::router(log);
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app)

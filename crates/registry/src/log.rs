@@ -29,7 +29,9 @@ pub enum LogError {
         topic: String,
         source: rdkafka::error::KafkaError,
     },
-    #[error("reading the end of {topic} failed: {source}; is the broker up and the topic created?")]
+    #[error(
+        "reading the end of {topic} failed: {source}; is the broker up and the topic created?"
+    )]
     Watermarks {
         topic: String,
         source: rdkafka::error::KafkaError,
@@ -114,7 +116,10 @@ impl SchemaLog {
             Ok(Err(_)) => Err(LogError::ReaderStopped {
                 topic: self.topic.clone(),
             }),
-            Err(_) => Err(LogError::CatchUpTimeout(CATCH_UP_TIMEOUT, self.topic.clone())),
+            Err(_) => Err(LogError::CatchUpTimeout(
+                CATCH_UP_TIMEOUT,
+                self.topic.clone(),
+            )),
         }
     }
 
@@ -166,7 +171,9 @@ async fn read_loop(
                 state.write().await.apply(offset, &record);
             }
             Ok(None) => {}
-            Err(e) => tracing::warn!(offset, error = %e, "skipping a _schemas record this registry cannot read"),
+            Err(e) => {
+                tracing::warn!(offset, error = %e, "skipping a _schemas record this registry cannot read")
+            }
         }
         mark_seen(&seen, offset);
     }

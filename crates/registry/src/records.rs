@@ -45,9 +45,17 @@ pub struct ConfigValue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Record {
     Schema(SchemaValue),
-    SchemaTombstone { subject: String, version: u32 },
-    Config { subject: Option<String>, level: Level },
-    ConfigTombstone { subject: Option<String> },
+    SchemaTombstone {
+        subject: String,
+        version: u32,
+    },
+    Config {
+        subject: Option<String>,
+        level: Level,
+    },
+    ConfigTombstone {
+        subject: Option<String>,
+    },
 }
 
 impl Record {
@@ -89,14 +97,22 @@ impl Record {
     /// (Confluent writes NOOP and others), which are skipped.
     pub fn decode(key: &[u8], value: Option<&[u8]>) -> Result<Option<Record>, serde_json::Error> {
         let raw: serde_json::Value = serde_json::from_slice(key)?;
-        let keytype = raw.get("keytype").and_then(|k| k.as_str()).unwrap_or_default();
+        let keytype = raw
+            .get("keytype")
+            .and_then(|k| k.as_str())
+            .unwrap_or_default();
         if keytype != "SCHEMA" && keytype != "CONFIG" {
             return Ok(None);
         }
         let key: Key = serde_json::from_value(raw)?;
         Ok(Some(match (key, value) {
             (Key::Schema { .. }, Some(v)) => Record::Schema(serde_json::from_slice(v)?),
-            (Key::Schema { subject, version, .. }, None) => Record::SchemaTombstone { subject, version },
+            (
+                Key::Schema {
+                    subject, version, ..
+                },
+                None,
+            ) => Record::SchemaTombstone { subject, version },
             (Key::Config { subject, .. }, Some(v)) => {
                 let config: ConfigValue = serde_json::from_slice(v)?;
                 Record::Config {
@@ -128,10 +144,19 @@ mod tests {
             r#"{"keytype":"SCHEMA","subject":"s","version":2,"magic":1}"#
         );
         assert_eq!(Record::decode(&key, value.as_deref()).unwrap(), Some(rec));
-        let cfg = Record::Config { subject: None, level: Level::Full };
+        let cfg = Record::Config {
+            subject: None,
+            level: Level::Full,
+        };
         let (key, value) = cfg.encode();
-        assert_eq!(String::from_utf8(value.clone().unwrap()).unwrap(), r#"{"compatibilityLevel":"FULL"}"#);
+        assert_eq!(
+            String::from_utf8(value.clone().unwrap()).unwrap(),
+            r#"{"compatibilityLevel":"FULL"}"#
+        );
         assert_eq!(Record::decode(&key, value.as_deref()).unwrap(), Some(cfg));
-        assert_eq!(Record::decode(br#"{"keytype":"NOOP","magic":0}"#, None).unwrap(), None);
+        assert_eq!(
+            Record::decode(br#"{"keytype":"NOOP","magic":0}"#, None).unwrap(),
+            None
+        );
     }
 }

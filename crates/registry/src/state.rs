@@ -64,7 +64,10 @@ impl State {
                 }
                 removed
             }
-            Record::Config { subject: None, level } => {
+            Record::Config {
+                subject: None,
+                level,
+            } => {
                 self.global_level = Some(*level);
                 true
             }
@@ -181,8 +184,14 @@ mod tests {
         let mut s = State::default();
         assert!(s.apply(0, &schema("a", 1, 1, r#""string""#)));
         assert!(!s.apply(1, &schema("b", 1, 1, r#""int""#)), "id 1 is taken");
-        assert!(!s.apply(2, &schema("a", 1, 2, r#""long""#)), "a v1 is taken");
-        assert!(s.apply(3, &schema("b", 1, 1, r#" "string" "#)), "same schema, same id");
+        assert!(
+            !s.apply(2, &schema("a", 1, 2, r#""long""#)),
+            "a v1 is taken"
+        );
+        assert!(
+            s.apply(3, &schema("b", 1, 1, r#" "string" "#)),
+            "same schema, same id"
+        );
         assert_eq!(s.next_id(), 2);
         assert_eq!(s.id_of(&normalize(r#""string""#).unwrap()), Some(1));
     }

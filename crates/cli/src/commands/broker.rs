@@ -23,7 +23,11 @@ pub struct BrokerArgs {
 pub async fn run(args: BrokerArgs) -> Result<ExitCode> {
     let stop = shutdown::on_signal();
     let broker = EmbeddedBroker::start(&args.data_dir, args.port).await?;
-    println!("broker    {} (embedded Tansu, {})", broker.brokers, broker.storage_file.display());
+    println!(
+        "broker    {} (embedded Tansu, {})",
+        broker.brokers,
+        broker.storage_file.display()
+    );
     println!("Ctrl-C to stop.");
     stop.cancelled().await;
     broker.stop().await;

@@ -26,7 +26,11 @@ pub enum SchemasCommand {
 #[derive(Args, Debug)]
 pub struct SchemasArgs {
     /// The schema registry's URL.
-    #[arg(long, env = "HANDOFF_REGISTRY_URL", default_value = "http://127.0.0.1:8081")]
+    #[arg(
+        long,
+        env = "HANDOFF_REGISTRY_URL",
+        default_value = "http://127.0.0.1:8081"
+    )]
     pub registry: String,
     /// The folder of .avsc files.
     #[arg(long, default_value = "schemas")]
@@ -43,10 +47,9 @@ pub async fn run(cmd: SchemasCommand) -> Result<ExitCode> {
 async fn register(args: SchemasArgs) -> Result<ExitCode> {
     let catalogue = Catalogue::from_dir(&args.dir)?;
     let codec = Codec::new(&args.registry, Arc::new(catalogue));
-    let ids = codec
-        .register_catalogue()
-        .await
-        .context("registering failed; run `handoff schemas check` to see which schema is incompatible")?;
+    let ids = codec.register_catalogue().await.context(
+        "registering failed; run `handoff schemas check` to see which schema is incompatible",
+    )?;
     for (subject, id) in ids {
         println!("{id:>5}  {subject}");
     }
@@ -110,7 +113,9 @@ async fn verdict(http: &reqwest::Client, base: &str, subject: &str, text: &str) 
         other => bail!("registry answered {other} to a lookup of {subject}"),
     }
     let answer: Value = http
-        .post(format!("{base}/compatibility/subjects/{subject}/versions?verbose=true"))
+        .post(format!(
+            "{base}/compatibility/subjects/{subject}/versions?verbose=true"
+        ))
         .json(&body)
         .send()
         .await?
@@ -123,7 +128,11 @@ async fn verdict(http: &reqwest::Client, base: &str, subject: &str, text: &str) 
     }
     let messages = answer["messages"]
         .as_array()
-        .map(|m| m.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|m| {
+            m.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     let latest: Value = http
         .get(format!("{base}/subjects/{subject}/versions/latest"))

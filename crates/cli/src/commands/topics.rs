@@ -52,7 +52,10 @@ pub async fn run(args: TopicsArgs) -> Result<ExitCode> {
         } else {
             "exists"
         };
-        println!("{:<28} {:>3} partitions  {state}", spec.name, spec.partitions);
+        println!(
+            "{:<28} {:>3} partitions  {state}",
+            spec.name, spec.partitions
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -57,12 +57,17 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
         None => {
             #[cfg(feature = "embedded-broker")]
             {
-                let broker = handoff_bus::embedded::EmbeddedBroker::start(&args.data_dir, args.broker_port)
-                    .await
-                    .context("starting the embedded broker")?;
+                let broker =
+                    handoff_bus::embedded::EmbeddedBroker::start(&args.data_dir, args.broker_port)
+                        .await
+                        .context("starting the embedded broker")?;
                 let mut kafka = broker.kafka_config();
                 args.kafka.apply(&mut kafka)?;
-                println!("broker    {} (embedded Tansu, {})", broker.brokers, broker.storage_file.display());
+                println!(
+                    "broker    {} (embedded Tansu, {})",
+                    broker.brokers,
+                    broker.storage_file.display()
+                );
                 embedded = Some(broker);
                 kafka
             }
@@ -80,7 +85,12 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
         .context("creating topics")?;
     println!(
         "topics    {} ({} created)",
-        layout.specs().iter().map(|s| s.name).collect::<Vec<_>>().join(", "),
+        layout
+            .specs()
+            .iter()
+            .map(|s| s.name)
+            .collect::<Vec<_>>()
+            .join(", "),
         created.len()
     );
 
@@ -103,18 +113,23 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
     println!("registry  {registry_url}");
 
     let codec = Codec::new(&registry_url, Arc::new(Catalogue::embedded()));
-    let ids = codec
-        .register_catalogue()
-        .await
-        .context("registering schemas/ (run `handoff schemas check` to see what is incompatible)")?;
+    let ids = codec.register_catalogue().await.context(
+        "registering schemas/ (run `handoff schemas check` to see what is incompatible)",
+    )?;
     println!("schemas   {} subjects registered", ids.len());
 
     let readiness = Arc::new(health::Readiness::new(&kafka, &registry_url)?);
     let app = health::router(readiness);
-    let listener = TcpListener::bind(args.http_listen)
-        .await
-        .with_context(|| format!("cannot listen on {}; pass another --http-listen", args.http_listen))?;
-    println!("http      http://{} (/healthz, /readyz)", listener.local_addr()?);
+    let listener = TcpListener::bind(args.http_listen).await.with_context(|| {
+        format!(
+            "cannot listen on {}; pass another --http-listen",
+            args.http_listen
+        )
+    })?;
+    println!(
+        "http      http://{} (/healthz, /readyz)",
+        listener.local_addr()?
+    );
     let http_stop = services.clone();
     tasks.push(tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app)

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what Handoff needs on a fresh Debian machine with Rust, and
+# nothing twice: Debian packages for librdkafka's bundled build, and the
+# Python venv (.venv) with the stock Confluent client the interop tests use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+debian_packages=(cmake g++ pkg-config libcurl4-openssl-dev libssl-dev python3-venv)
+missing=()
+for p in "${debian_packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The stock Python client of the interop tests. Debian's python3-confluent-kafka
+# links librdkafka 2.0.2, which cannot talk to the local broker; PyPI's wheel
+# carries a current one.
+python_packages=("confluent-kafka==2.16.0" fastavro pyyaml requests authlib cachetools httpx attrs)
+if ! .venv/bin/python -c "import confluent_kafka, fastavro, yaml; assert confluent_kafka.version()[0] == '2.16.0'" 2>/dev/null; then
+  echo "setup: creating the Python venv in .venv"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q "${python_packages[@]}"
+fi
+echo "setup: ready"

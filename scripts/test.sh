@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Every test of Handoff, as CI runs them: set-up, formatting, lints, then
+# unit and end-to-end tests (each starts its own broker and registry).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+# A target directory outside the clone makes repeat runs fast.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/handoff-target}"
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+# The end-to-end tests run the handoff binary, so build it first.
+cargo build --workspace --bins
+.venv/bin/python -c "import yaml; yaml.safe_load(open('docker-compose.yml'))" \
+  && echo "docker-compose.yml parses"
+cargo test --workspace
