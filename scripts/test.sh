@@ -14,4 +14,8 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo build --workspace --bins
 .venv/bin/python -c "import yaml; yaml.safe_load(open('docker-compose.yml'))" \
   && echo "docker-compose.yml parses"
-cargo test --workspace
+log="$(mktemp)"
+cargo test --workspace 2>&1 | tee "$log"
+# One closing line for the whole run (cargo prints one per test binary).
+awk '/^test result:/ { p += $4; f += $6 } END { printf "%d passed, %d failed\n", p, f }' "$log"
+rm -f "$log"

@@ -65,3 +65,122 @@ async fn every_event_type_round_trips_through_broker_and_registry() {
     }
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_written_with_a_newer_compatible_schema_still_decodes() {
+    use apache_avro::writer::datum::GenericDatumWriter;
+    use apache_avro::Schema;
+
+    let stack = Stack::start().await;
+    let codec = stack.codec();
+    codec.register_catalogue().await.unwrap();
+    let event = samples::one_of_each("A000000501".parse().unwrap())
+        .into_iter()
+        .find(|e| e.record_name() == "HearingAttended")
+        .unwrap();
+
+    // Version 2 of the schema, as another agency's producer might have it:
+    // one more optional field.
+    let mut v2: serde_json::Value =
+        serde_json::from_str(&codec.catalogue().get("HearingAttended").unwrap().text).unwrap();
+    v2["fields"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"name": "interpreter_language", "type": ["null", "string"], "default": null}));
+    let v2_text = v2.to_string();
+    let registered: serde_json::Value = handoff_e2e::http()
+        .post(format!(
+            "{}/subjects/handoff.doj.v1-gov.handoff.v1.HearingAttended/versions",
+            stack.registry_url()
+        ))
+        .json(&serde_json::json!({"schema": v2_text}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = registered["id"]
+        .as_u64()
+        .expect("v2 is compatible and registers") as u32;
+
+    let schema = Schema::parse_str(&v2_text).unwrap();
+    let mut value = event.to_avro_value();
+    if let apache_avro::types::Value::Record(fields) = &mut value {
+        fields.push((
+            "interpreter_language".into(),
+            apache_avro::types::Value::Union(
+                1,
+                Box::new(apache_avro::types::Value::String("mam".into())),
+            ),
+        ));
+    }
+    let body = GenericDatumWriter::builder(&schema)
+        .build()
+        .unwrap()
+        .write_value_to_vec(value)
+        .unwrap();
+    let mut framed = vec![0u8];
+    framed.extend_from_slice(&id.to_be_bytes());
+    framed.extend_from_slice(&body);
+
+    let decoded = codec
+        .decode(&framed)
+        .await
+        .expect("a newer compatible version decodes");
+    assert_eq!(
+        decoded, event,
+        "the unknown field is dropped, the rest is equal"
+    );
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_broker_restarts_on_its_data_directory_with_the_data() {
+    use handoff_bus::embedded::EmbeddedBroker;
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+
+    let dir = tempfile::tempdir().unwrap();
+    let broker = EmbeddedBroker::start(dir.path(), 0).await.unwrap();
+    let kafka = broker.kafka_config();
+    handoff_bus::ensure_topics(&kafka, &handoff_bus::TopicsConfig::default())
+        .await
+        .unwrap();
+    let producer: FutureProducer = kafka.producer().create().unwrap();
+    for i in 0..5 {
+        let payload = format!("before restart {i}");
+        producer
+            .send(
+                FutureRecord::to(topics::DLQ).key("k").payload(&payload),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+    }
+    drop(producer);
+    let port = broker.addr.port();
+    broker.stop().await;
+
+    // Same directory, same port: the SQLite file was released and holds the records.
+    let broker = EmbeddedBroker::start(dir.path(), port)
+        .await
+        .expect("restarts on the same files");
+    let kafka = broker.kafka_config();
+    let consumer: StreamConsumer = kafka.consumer("after-restart").create().unwrap();
+    consumer.subscribe(&[topics::DLQ]).unwrap();
+    let mut got = Vec::new();
+    while got.len() < 5 {
+        let m = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
+            .await
+            .expect("records survive the restart")
+            .unwrap();
+        got.push(String::from_utf8(m.payload().unwrap().to_vec()).unwrap());
+    }
+    assert_eq!(
+        got,
+        (0..5)
+            .map(|i| format!("before restart {i}"))
+            .collect::<Vec<_>>()
+    );
+    broker.stop().await;
+}

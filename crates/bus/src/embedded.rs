@@ -60,18 +60,7 @@ impl EmbeddedBroker {
         })?;
         let listener = Url::parse(&format!("tcp://127.0.0.1:{port}")).expect("valid url");
         let storage = storage_url(&storage_file)?;
-        let start = |e: &dyn std::fmt::Display| EmbeddedError::Start(e.to_string());
-        let mut broker = Broker::<Controller<StorageContainer>, StorageContainer>::builder()
-            .node_id(111)
-            .cluster_id("handoff-local")
-            .incarnation_id(uuid::Uuid::now_v7())
-            .advertised_listener(listener.clone())
-            .storage(storage)
-            .listener(listener)
-            .silent(true)
-            .build()
-            .await
-            .map_err(|e| start(&e))?;
+        let mut broker = build(&listener, &storage).await?;
         let task = tokio::spawn(async move {
             if let Err(e) = broker.serve(Instant::now()).await {
                 tracing::error!(error = %e, "embedded broker stopped with an error");
@@ -111,6 +100,35 @@ impl Drop for EmbeddedBroker {
     fn drop(&mut self) {
         if let Some(task) = &self.task {
             task.abort();
+        }
+    }
+}
+
+/// Builds the broker. A broker stopped a moment ago on the same file may
+/// still be releasing it (its storage task is dropped after the abort
+/// reaches it), so "database is locked" is retried for a few seconds.
+async fn build(
+    listener: &Url,
+    storage: &Url,
+) -> Result<Broker<Controller<StorageContainer>, StorageContainer>, EmbeddedError> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let built = Broker::<Controller<StorageContainer>, StorageContainer>::builder()
+            .node_id(111)
+            .cluster_id("handoff-local")
+            .incarnation_id(uuid::Uuid::now_v7())
+            .advertised_listener(listener.clone())
+            .storage(storage.clone())
+            .listener(listener.clone())
+            .silent(true)
+            .build()
+            .await;
+        match built {
+            Ok(broker) => return Ok(broker),
+            Err(e) if e.to_string().contains("database is locked") && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(EmbeddedError::Start(e.to_string())),
         }
     }
 }

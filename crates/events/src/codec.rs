@@ -23,6 +23,8 @@ pub enum CodecError {
     NotInCatalogue(String),
     #[error("payload is not Confluent-framed Avro: {0}")]
     Framing(String),
+    #[error("a {record} written with another schema version cannot be read as this build's {record}: {message}")]
+    Resolve { record: String, message: String },
     #[error("payload decoded to a non-record schema; every Handoff event is a named record")]
     NoRecordName,
     #[error(transparent)]
@@ -104,7 +106,22 @@ impl Codec {
             .await
             .map_err(|e| self.registry_error(e))?;
         let name = decoded.name.ok_or(CodecError::NoRecordName)?;
-        Ok(Event::from_avro_value(name.name(), &decoded.value)?)
+        let record = name.name();
+        // Resolve the writer's value to this build's schema, so an event
+        // written with an older (or newer, compatible) version of the schema
+        // gets defaults for fields it lacks and drops fields we do not know.
+        let reader = self
+            .catalogue
+            .get(record)
+            .ok_or_else(|| CodecError::NotInCatalogue(record.to_owned()))?;
+        let value = decoded
+            .value
+            .resolve(&reader.schema)
+            .map_err(|e| CodecError::Resolve {
+                record: record.to_owned(),
+                message: e.to_string(),
+            })?;
+        Ok(Event::from_avro_value(record, &value)?)
     }
 
     /// Registers every subject of the catalogue (idempotent: the registry

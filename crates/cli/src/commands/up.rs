@@ -49,6 +49,7 @@ pub struct UpArgs {
 
 pub async fn run(args: UpArgs) -> Result<ExitCode> {
     let stop = shutdown::on_signal();
+    let _lock = lock_data_dir(&args.data_dir)?;
 
     #[cfg(feature = "embedded-broker")]
     let mut embedded = None;
@@ -156,4 +157,24 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
     }
     println!("stopped.");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Holds `<data-dir>/handoff.lock` for the life of the process: two stacks
+/// on one data directory would corrupt each other's files.
+fn lock_data_dir(dir: &std::path::Path) -> Result<std::fs::File> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    let path = dir.join("handoff.lock");
+    let file = std::fs::File::create(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another handoff is already running on {}; stop it, or pass another --data-dir",
+            dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
 }
