@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use handoff_e2e::{handoff_bin, http, python_peer, Stack};
+use handoff_e2e::{get_json, handoff_bin, http, python_peer, Stack};
 use handoff_events::{topics, Catalogue};
 use serde_json::json;
 
@@ -100,26 +100,12 @@ fn sigterm_and_wait(mut up: Up) {
 }
 
 async fn subject_ids(registry: &str) -> Vec<(String, i64)> {
-    let client = http();
-    let subjects: Vec<String> = client
-        .get(format!("{registry}/subjects"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let subjects = get_json(&format!("{registry}/subjects")).await;
     let mut ids = Vec::new();
-    for s in subjects {
-        let v: serde_json::Value = client
-            .get(format!("{registry}/subjects/{s}/versions/latest"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        ids.push((s, v["id"].as_i64().unwrap()));
+    for s in subjects.as_array().unwrap() {
+        let s = s.as_str().unwrap();
+        let latest = get_json(&format!("{registry}/subjects/{s}/versions/latest")).await;
+        ids.push((s.to_owned(), latest["id"].as_i64().unwrap()));
     }
     ids
 }

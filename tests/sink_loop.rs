@@ -137,6 +137,30 @@ impl Sink for SqliteSink {
     }
 }
 
+/// Starts a sink runner on its own task; returns its counters, its stop
+/// token and the task.
+async fn spawn_sink(
+    stack: &Stack,
+    config: SinkRunnerConfig,
+    db: &Path,
+) -> (
+    Arc<handoff_bus::sink::SinkStats>,
+    CancellationToken,
+    tokio::task::JoinHandle<Result<SqliteSink, handoff_bus::sink::SinkRunError>>,
+) {
+    let runner = SinkRunner::new(
+        &stack.kafka,
+        config,
+        stack.codec(),
+        SqliteSink::open(db).await,
+    )
+    .unwrap();
+    let stats = runner.stats();
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(runner.run(stop.clone()));
+    (stats, stop, task)
+}
+
 fn children(n: usize) -> Vec<Event> {
     (0..n)
         .flat_map(|i| samples::one_of_each(ANumber::parse(&format!("A{:09}", 200 + i)).unwrap()))
@@ -181,14 +205,7 @@ async fn a_crashed_sink_resumes_from_its_own_offsets_without_loss_or_duplicates(
     }
     let mut config = SinkRunnerConfig::new("sink-test-a", &topics::AGENCY);
     config.max_batch = 7;
-    let runner = SinkRunner::new(
-        &stack.kafka,
-        config,
-        codec.clone(),
-        SqliteSink::open(&db).await,
-    )
-    .unwrap();
-    let task = tokio::spawn(runner.run(CancellationToken::new()));
+    let (_, _, task) = spawn_sink(&stack, config, &db).await;
     wait_for(&db, "SELECT COUNT(*) FROM applied", total / 2).await;
     task.abort();
     let _ = task.await;
@@ -199,16 +216,12 @@ async fn a_crashed_sink_resumes_from_its_own_offsets_without_loss_or_duplicates(
     for e in &events[events.len() / 2..] {
         producer.publish(e, None).await.unwrap();
     }
-    let runner = SinkRunner::new(
-        &stack.kafka,
+    let (stats, stop, task) = spawn_sink(
+        &stack,
         SinkRunnerConfig::new("sink-test-b", &topics::AGENCY),
-        codec.clone(),
-        SqliteSink::open(&db).await,
+        &db,
     )
-    .unwrap();
-    let stats = runner.stats();
-    let stop = CancellationToken::new();
-    let task = tokio::spawn(runner.run(stop.clone()));
+    .await;
     wait_for(&db, "SELECT COUNT(*) FROM applied", total).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     stop.cancel();
@@ -264,16 +277,12 @@ async fn undecodable_records_go_to_the_dead_letter_topic_and_the_loop_goes_on() 
     }
 
     let db = stack.data_dir().join("dlq-sink.db");
-    let runner = SinkRunner::new(
-        &stack.kafka,
+    let (stats, stop, task) = spawn_sink(
+        &stack,
         SinkRunnerConfig::new("dlq-test", &topics::AGENCY),
-        codec.clone(),
-        SqliteSink::open(&db).await,
+        &db,
     )
-    .unwrap();
-    let stats = runner.stats();
-    let stop = CancellationToken::new();
-    let task = tokio::spawn(runner.run(stop.clone()));
+    .await;
     wait_for(&db, "SELECT COUNT(*) FROM applied", good.len() as i64).await;
     stop.cancel();
     task.await.unwrap().unwrap();

@@ -149,3 +149,15 @@ pub fn python_peer(args: &[&str]) -> String {
     );
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
+
+/// GETs a URL and parses the JSON body, panicking with the URL on failure.
+pub async fn get_json(url: &str) -> serde_json::Value {
+    http()
+        .get(url)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: body is not JSON: {e}"))
+}

@@ -52,6 +52,7 @@ impl KafkaConfig {
             .set("message.timeout.ms", "60000")
             .set("linger.ms", "5")
             .set("compression.type", "none");
+        // Properties the operator gave win over these defaults.
         for (key, value) in &self.properties {
             config.set(key, value);
         }
@@ -69,6 +70,7 @@ impl KafkaConfig {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("enable.partition.eof", "false");
+        // Properties the operator gave win over these defaults.
         for (key, value) in self.properties.iter().chain(&self.consumer_properties) {
             config.set(key, value);
         }

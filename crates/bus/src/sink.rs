@@ -314,7 +314,25 @@ impl<S: Sink> SinkRunner<S> {
     }
 }
 
+impl Outcome {
+    /// Where the record came from: topic, partition, offset.
+    fn origin(&self) -> (&str, i32, i64) {
+        match self {
+            Outcome::Event(d) => (&d.topic, d.partition, d.offset),
+            Outcome::DeadLetter(f, _) => (&f.topic, f.partition, f.offset),
+        }
+    }
+}
+
 impl Parts {
+    fn positions(&self) -> std::sync::MutexGuard<'_, HashMap<TopicPartition, Option<i64>>> {
+        self.consumer
+            .context()
+            .positions
+            .lock()
+            .expect("positions lock")
+    }
+
     fn check_failure(&self) -> Result<(), SinkRunError> {
         match self
             .consumer
@@ -365,19 +383,11 @@ impl Parts {
     /// The next offset expected for a partition: after the last record
     /// already in this batch, else where the sink stood at assignment.
     fn position(&self, tp: &TopicPartition, batch: &[Outcome]) -> Option<Option<i64>> {
-        let in_batch = batch.iter().rev().find_map(|o| match o {
-            Outcome::Event(d) if d.topic == tp.0 && d.partition == tp.1 => Some(d.offset + 1),
-            Outcome::DeadLetter(f, _) if f.topic == tp.0 && f.partition == tp.1 => {
-                Some(f.offset + 1)
-            }
-            _ => None,
+        let in_batch = batch.iter().rev().find_map(|o| {
+            let (topic, partition, offset) = o.origin();
+            (topic == tp.0 && partition == tp.1).then_some(offset + 1)
         });
-        let positions = self
-            .consumer
-            .context()
-            .positions
-            .lock()
-            .expect("positions lock");
+        let positions = self.positions();
         let assigned = positions.get(tp).copied()?;
         Some(in_batch.or(assigned))
     }
@@ -394,27 +404,19 @@ impl Parts {
         let mut events = Vec::with_capacity(outcomes.len());
         let mut advances: Vec<OffsetAdvance> = Vec::new();
         {
-            let positions = self
-                .consumer
-                .context()
-                .positions
-                .lock()
-                .expect("positions lock");
+            let positions = self.positions();
             for outcome in &outcomes {
-                let (topic, partition, offset) = match outcome {
-                    Outcome::Event(d) => (&d.topic, d.partition, d.offset),
-                    Outcome::DeadLetter(f, _) => (&f.topic, f.partition, f.offset),
-                };
+                let (topic, partition, offset) = outcome.origin();
                 match advances
                     .iter_mut()
-                    .find(|a| &a.topic == topic && a.partition == partition)
+                    .find(|a| a.topic == topic && a.partition == partition)
                 {
                     Some(a) => a.to = offset + 1,
                     None => advances.push(OffsetAdvance {
-                        topic: topic.clone(),
+                        topic: topic.to_owned(),
                         partition,
                         from: positions
-                            .get(&(topic.clone(), partition))
+                            .get(&(topic.to_owned(), partition))
                             .copied()
                             .flatten(),
                         to: offset + 1,
@@ -469,12 +471,7 @@ impl Parts {
             .fetch_add(events.len() as u64, Ordering::Relaxed);
         self.stats.batches.fetch_add(1, Ordering::Relaxed);
         {
-            let mut positions = self
-                .consumer
-                .context()
-                .positions
-                .lock()
-                .expect("positions lock");
+            let mut positions = self.positions();
             for a in &advances {
                 if let Some(p) = positions.get_mut(&(a.topic.clone(), a.partition)) {
                     *p = Some(a.to);
