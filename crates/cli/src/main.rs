@@ -32,6 +32,8 @@ enum Command {
     Schemas(commands::schemas::SchemasCommand),
     /// Create the Handoff topics on a Kafka cluster.
     Topics(commands::topics::TopicsArgs),
+    /// Publish an agency's native export (ICE CSV, ORR JSON Lines, EOIR tables).
+    Ingest(commands::ingest::IngestArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -56,6 +58,7 @@ fn main() -> std::process::ExitCode {
             Command::Registry(args) => commands::registry::run(args).await,
             Command::Schemas(cmd) => commands::schemas::run(cmd).await,
             Command::Topics(args) => commands::topics::run(args).await,
+            Command::Ingest(args) => commands::ingest::run(args).await,
         }
     });
     // Background tasks (the broker's connections) must not keep the

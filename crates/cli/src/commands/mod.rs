@@ -2,6 +2,7 @@
 
 #[cfg(feature = "embedded-broker")]
 pub mod broker;
+pub mod ingest;
 pub mod registry;
 pub mod schemas;
 pub mod topics;

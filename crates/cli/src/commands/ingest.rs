@@ -1,0 +1,145 @@
+//! `handoff ingest ice|hhs|doj <path>...`: publish an agency's native
+//! export. Prints the account of every record; rejects go to a JSON Lines
+//! file; `--strict` makes any reject a failure.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use handoff_adapters::ingest::expand;
+use handoff_adapters::{ingest_files, Layout, Ledger, Progress, Publisher, RejectWriter};
+use handoff_bus::EventProducer;
+use handoff_events::{Catalogue, Codec};
+
+use crate::kafka_args::KafkaArgs;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AgencyArg {
+    /// ICE EID/EARM CSV extracts (encounters*.csv, case_actions*.csv).
+    Ice,
+    /// HHS ORR UC Path JSON Lines (*.jsonl).
+    Hhs,
+    /// DOJ EOIR CASE tables (A_TblCase, B_TblProceeding, tbl_schedule, tbl_JuvenileHistory).
+    Doj,
+}
+
+#[derive(Args, Debug)]
+pub struct IngestArgs {
+    /// Whose export this is.
+    pub agency: AgencyArg,
+    /// Files, or folders whose files are all read.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    /// The schema registry.
+    #[arg(
+        long,
+        env = "HANDOFF_REGISTRY_URL",
+        default_value = "http://127.0.0.1:8081"
+    )]
+    pub registry_url: String,
+    /// EOIR only: the public FOIA layout (no A-numbers; events are marked
+    /// statistical and never notify).
+    #[arg(long)]
+    pub public: bool,
+    /// Exit non-zero if any record is rejected.
+    #[arg(long)]
+    pub strict: bool,
+    /// Where rejected records go (JSON Lines). Default: rejects-<agency>.jsonl.
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
+    /// The ledger of published event ids (lets a re-run skip what is on the
+    /// bus already).
+    #[arg(
+        long,
+        env = "HANDOFF_INGEST_LEDGER",
+        default_value = "data/ingest-ledger.db"
+    )]
+    pub ledger: PathBuf,
+    /// Also write the account as JSON (per file: records, published,
+    /// duplicates, no_event, rejected by reason, events_published).
+    #[arg(long)]
+    pub summary_json: Option<PathBuf>,
+    /// No progress bar or progress lines.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl AgencyArg {
+    fn layout(self, public: bool) -> Layout {
+        match self {
+            AgencyArg::Ice => Layout::Ice,
+            AgencyArg::Hhs => Layout::Hhs,
+            AgencyArg::Doj => Layout::Doj { public },
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            AgencyArg::Ice => "ice",
+            AgencyArg::Hhs => "hhs",
+            AgencyArg::Doj => "doj",
+        }
+    }
+}
+
+pub async fn run(args: IngestArgs) -> Result<ExitCode> {
+    if args.public && !matches!(args.agency, AgencyArg::Doj) {
+        anyhow::bail!(
+            "--public applies to EOIR's FOIA layout only: use it with `handoff ingest doj`"
+        );
+    }
+    let brokers = args
+        .kafka
+        .brokers
+        .clone()
+        .unwrap_or_else(|| "127.0.0.1:9092".to_owned());
+    let kafka = args.kafka.config(&brokers)?;
+    let files = expand(&args.paths).context("listing the input")?;
+    let total_bytes = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let codec = Codec::new(&args.registry_url, Arc::new(Catalogue::embedded()));
+    let producer = EventProducer::new(&kafka, codec)?;
+    let ledger = Ledger::open(&args.ledger).await?;
+    let rejects_path = args
+        .rejects
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("rejects-{}.jsonl", args.agency.name())));
+    let rejects = RejectWriter::create(&rejects_path)
+        .with_context(|| format!("cannot create the rejects file {}", rejects_path.display()))?;
+    let mut publisher = Publisher::new(producer, ledger, rejects);
+    let mut progress = Progress::new(total_bytes, !args.quiet);
+    let result = ingest_files(
+        args.agency.layout(args.public),
+        &files,
+        &mut publisher,
+        &mut progress,
+    )
+    .await;
+    progress.finish();
+    if let Err(e) = result {
+        eprintln!("published before the failure:\n{}", publisher.summary());
+        return Err(e.into());
+    }
+    let summary = publisher.finish().await?;
+    println!("{summary}");
+    if let Some(path) = &args.summary_json {
+        std::fs::write(path, serde_json::to_vec_pretty(&summary)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let rejected = summary.total().rejected_total();
+    if rejected > 0 {
+        println!("rejected records are in {}", rejects_path.display());
+    }
+    if args.strict && rejected > 0 {
+        eprintln!("--strict: {rejected} record(s) rejected");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
