@@ -34,6 +34,8 @@ enum Command {
     Topics(commands::topics::TopicsArgs),
     /// Publish an agency's native export (ICE CSV, ORR JSON Lines, EOIR tables).
     Ingest(commands::ingest::IngestArgs),
+    /// Write a synthetic history in the agencies' native layouts, with truth.json.
+    Gen(commands::gen::GenArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -59,6 +61,7 @@ fn main() -> std::process::ExitCode {
             Command::Schemas(cmd) => commands::schemas::run(cmd).await,
             Command::Topics(args) => commands::topics::run(args).await,
             Command::Ingest(args) => commands::ingest::run(args).await,
+            Command::Gen(args) => commands::gen::run(args),
         }
     });
     // Background tasks (the broker's connections) must not keep the

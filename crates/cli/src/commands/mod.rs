@@ -2,6 +2,7 @@
 
 #[cfg(feature = "embedded-broker")]
 pub mod broker;
+pub mod gen;
 pub mod ingest;
 pub mod registry;
 pub mod schemas;

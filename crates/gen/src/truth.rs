@@ -1,0 +1,93 @@
+//! `truth.json`: every count a later report must reproduce, and the
+//! account `handoff ingest` must give of each file.
+
+use std::collections::BTreeMap;
+
+use handoff_adapters::FileSummary;
+use serde::{Deserialize, Serialize};
+
+use crate::config::GenConfig;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Truth {
+    pub config: GenConfig,
+    pub facts: Facts,
+    /// Per file: what ingest must report (records, published, duplicates,
+    /// no event, rejected by reason, events, realigned rows).
+    pub files: BTreeMap<String, FileSummary>,
+    pub faults: Faults,
+}
+
+/// What happened to the children, counted as the events say it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Facts {
+    pub children: u64,
+    pub encounters: u64,
+    pub transfers_to_orr: u64,
+    pub placements: u64,
+    pub releases: u64,
+    pub releases_by_category: BTreeMap<String, u64>,
+    pub left_care: BTreeMap<String, u64>,
+    /// Release addresses by finding: blank, undeliverable, missing_secondary_unit.
+    pub bad_release_addresses: BTreeMap<String, u64>,
+    pub wellbeing_calls: u64,
+    /// Address changes after release, by reporting agency.
+    pub address_changes: BTreeMap<String, u64>,
+    pub nta_issued: u64,
+    pub nta_served: u64,
+    pub nta_filed: u64,
+    /// Released children never served an NTA (by the as-of date).
+    pub released_without_served_nta: u64,
+    pub eoir_cases: u64,
+    pub hearings_scheduled: u64,
+    pub hearings_attended: u64,
+    pub hearings_adjourned: u64,
+    /// Children who missed at least one hearing.
+    pub fta_children: u64,
+    /// Missed hearings (one FailedToAppear event each).
+    pub fta_events: u64,
+    /// Missed hearings by federal fiscal year of the hearing (October-September).
+    pub fta_by_fiscal_year: BTreeMap<String, u64>,
+    pub in_absentia_orders: u64,
+    pub fta_follow_ups: u64,
+    pub ftas_without_follow_up: u64,
+    /// EOIR FTAs that OPLA's records lack.
+    pub eoir_fta_missing_in_opla: u64,
+    /// OPLA FTAs that EOIR's records lack.
+    pub opla_fta_missing_in_eoir: u64,
+    /// Hearings before the as-of date with no outcome reported.
+    pub hearings_without_outcome: u64,
+    pub safety_concerns: u64,
+    pub cases_completed: u64,
+    pub venue_changes: u64,
+    pub post_release_services: u64,
+}
+
+/// Faults planted in the exports, by kind.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Faults {
+    pub duplicate_rows: u64,
+    pub invalid_a_number: u64,
+    pub invalid_date: u64,
+    pub malformed_rows: u64,
+    pub malformed_json: u64,
+    pub shifted_columns_realigned: u64,
+    pub b6_markers: u64,
+    pub a_numbers_with_separators: u64,
+}
+
+impl Truth {
+    pub fn file(&mut self, name: &str) -> &mut FileSummary {
+        self.files.entry(name.to_owned()).or_default()
+    }
+}
+
+/// Federal fiscal year: October to September, named by the year it ends.
+pub fn fiscal_year(date: chrono::NaiveDate) -> i32 {
+    use chrono::Datelike;
+    if date.month() >= 10 {
+        date.year() + 1
+    } else {
+        date.year()
+    }
+}
