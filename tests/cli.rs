@@ -2,102 +2,12 @@
 //! from stock clients, stopped by SIGTERM and restarted; `schemas check`
 //! refusing an incompatible change.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use handoff_e2e::{get_json, handoff_bin, http, python_peer, Stack};
+use handoff_e2e::{get_json, handoff_bin, http, python_peer, Stack, UpProcess};
 use handoff_events::{topics, Catalogue};
 use serde_json::json;
-
-/// A running `handoff up` and the addresses it printed.
-struct Up {
-    child: Child,
-    broker: String,
-    registry: String,
-    http: String,
-}
-
-fn start_up(data_dir: &Path) -> Up {
-    let mut child = Command::new(handoff_bin())
-        .args([
-            "up",
-            "--broker-port",
-            "0",
-            "--registry-listen",
-            "127.0.0.1:0",
-            "--http-listen",
-            "127.0.0.1:0",
-        ])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("handoff up starts");
-    let (tx, rx) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let (mut broker, mut registry, mut http) = (None, None, None);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("handoff up prints its addresses and `ready` within 60 s");
-        let field = |l: &str| l.split_whitespace().nth(1).unwrap().to_owned();
-        if line.starts_with("broker ") {
-            broker = Some(field(&line));
-        } else if line.starts_with("registry ") {
-            registry = Some(field(&line));
-        } else if line.starts_with("http ") {
-            http = Some(field(&line));
-        } else if line.starts_with("ready.") {
-            break;
-        }
-    }
-    Up {
-        child,
-        broker: broker.unwrap(),
-        registry: registry.unwrap(),
-        http: http.unwrap(),
-    }
-}
-
-fn sigterm_and_wait(mut up: Up) {
-    let pid = up.child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(status) = up.child.try_wait().unwrap() {
-            assert!(
-                status.success(),
-                "handoff up exits 0 on SIGTERM, got {status}"
-            );
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "handoff up still running 20 s after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // No process is left behind under that pid (handoff starts no children;
-    // everything ran in-process).
-    assert!(
-        !Path::new(&format!("/proc/{pid}")).exists(),
-        "process {pid} left behind"
-    );
-}
 
 async fn subject_ids(registry: &str) -> Vec<(String, i64)> {
     let subjects = get_json(&format!("{registry}/subjects")).await;
@@ -113,7 +23,7 @@ async fn subject_ids(registry: &str) -> Vec<(String, i64)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn up_serves_stock_clients_stops_on_sigterm_and_restarts_with_the_same_ids() {
     let dir = tempfile::tempdir().unwrap();
-    let up = start_up(dir.path());
+    let up = UpProcess::start(dir.path(), &[]);
 
     let listed = python_peer(&["topics", "--brokers", &up.broker]);
     for topic in topics::ALL {
@@ -143,15 +53,15 @@ async fn up_serves_stock_clients_stops_on_sigterm_and_restarts_with_the_same_ids
         json!({"broker": "ok", "registry": "ok"})
     );
 
-    sigterm_and_wait(up);
+    up.sigterm_and_wait();
 
-    let up = start_up(dir.path());
+    let up = UpProcess::start(dir.path(), &[]);
     assert_eq!(
         subject_ids(&up.registry).await,
         ids,
         "same ids after a restart on the same data directory"
     );
-    sigterm_and_wait(up);
+    up.sigterm_and_wait();
 }
 
 fn copy_schemas(to: &Path) {

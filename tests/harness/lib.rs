@@ -15,6 +15,9 @@ use handoff_registry::{RegistryConfig, RunningRegistry};
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
+mod up_process;
+pub use up_process::UpProcess;
+
 pub struct Stack {
     pub dir: TempDir,
     pub broker: Option<EmbeddedBroker>,

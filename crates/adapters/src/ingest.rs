@@ -176,20 +176,11 @@ pub async fn ingest_reader<R: Read>(
         file: name.to_owned(),
         message,
     })?;
-    let input_err = |message: String| IngestError::Input {
-        file: name.to_owned(),
-        message,
-    };
     let mut lines = Lines {
         reader: &mut reader,
         buf: Vec::new(),
         number: 0,
         name,
-    };
-    let utf8 = |buf: &[u8]| -> Result<String, ()> {
-        std::str::from_utf8(buf)
-            .map(|s| s.trim_start_matches('\u{feff}').to_owned())
-            .map_err(|_| ())
     };
 
     match layout {
@@ -221,9 +212,9 @@ pub async fn ingest_reader<R: Read>(
             let Some(_) = lines.next()? else {
                 return Ok(());
             };
-            let header =
-                utf8(&lines.buf).map_err(|_| input_err("the header line is not UTF-8".into()))?;
-            let header = Header::new(split_csv(&header).map_err(input_err)?);
+            let header = utf8(&lines.buf)
+                .map_err(|_| input_error(name, "the header line is not UTF-8".into()))?;
+            let header = Header::new(split_csv(&header).map_err(|m| input_error(name, m))?);
             check_header(&header, required, name)?;
             while let Some(bytes) = lines.next()? {
                 progress.step(bytes);
@@ -330,6 +321,22 @@ fn check_header(header: &Header, required: &[&str], name: &str) -> Result<(), In
             missing.join(", ")
         ),
     })
+}
+
+/// The line as text, without a byte-order mark; `Err` if not UTF-8. A
+/// function, not a closure: a closure over `&[u8]` held across an await
+/// makes the ingest future non-`Send`.
+fn input_error(file: &str, message: String) -> IngestError {
+    IngestError::Input {
+        file: file.to_owned(),
+        message,
+    }
+}
+
+fn utf8(buf: &[u8]) -> Result<String, ()> {
+    std::str::from_utf8(buf)
+        .map(|s| s.trim_start_matches('\u{feff}').to_owned())
+        .map_err(|_| ())
 }
 
 fn not_utf8() -> Reject {

@@ -63,10 +63,16 @@ impl Ledger {
     /// Which of `ids` are already published.
     pub async fn known(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, LedgerError> {
         let mut found = Vec::new();
-        for chunk in ids.chunks(CHUNK) {
+        let mut start = 0;
+        while start < ids.len() {
+            let chunk = &ids[start..(start + CHUNK).min(ids.len())];
+            start += chunk.len();
             let marks = vec!["?"; chunk.len()].join(",");
             let sql = format!("SELECT event_id FROM published WHERE event_id IN ({marks})");
-            let params = chunk.iter().map(|id| Value::Blob(id.as_bytes().to_vec()));
+            let params: Vec<Value> = chunk
+                .iter()
+                .map(|id| Value::Blob(id.as_bytes().to_vec()))
+                .collect();
             let mut rows = self
                 .conn
                 .query(&sql, params_from_iter(params))
@@ -84,15 +90,29 @@ impl Ledger {
 
     /// Records acknowledged ids, in one transaction.
     pub async fn record(&self, ids: &[Uuid]) -> Result<(), LedgerError> {
-        let tx = self.conn.transaction().await.map_err(|e| self.err(e))?;
-        for chunk in ids.chunks(CHUNK) {
+        self.conn
+            .execute("BEGIN", ())
+            .await
+            .map_err(|e| self.err(e))?;
+        let mut start = 0;
+        while start < ids.len() {
+            let chunk = &ids[start..(start + CHUNK).min(ids.len())];
+            start += chunk.len();
             let marks = vec!["(?)"; chunk.len()].join(",");
             let sql = format!("INSERT OR IGNORE INTO published (event_id) VALUES {marks}");
-            let params = chunk.iter().map(|id| Value::Blob(id.as_bytes().to_vec()));
-            tx.execute(&sql, params_from_iter(params))
-                .await
-                .map_err(|e| self.err(e))?;
+            let params: Vec<Value> = chunk
+                .iter()
+                .map(|id| Value::Blob(id.as_bytes().to_vec()))
+                .collect();
+            if let Err(e) = self.conn.execute(&sql, params_from_iter(params)).await {
+                let _ = self.conn.execute("ROLLBACK", ()).await;
+                return Err(self.err(e));
+            }
         }
-        tx.commit().await.map_err(|e| self.err(e))
+        self.conn
+            .execute("COMMIT", ())
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 }

@@ -8,6 +8,7 @@ pub mod address;
 pub mod doj;
 pub mod fields;
 pub mod hhs;
+pub mod http;
 pub mod ice;
 pub mod ingest;
 pub mod ledger;
@@ -18,6 +19,7 @@ pub mod rejects;
 pub mod summary;
 pub mod table;
 pub mod time;
+pub mod watch;
 
 pub use ingest::{ingest_files, ingest_reader, Layout, Progress};
 pub use ledger::Ledger;

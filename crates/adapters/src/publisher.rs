@@ -128,14 +128,20 @@ impl Publisher {
             outcome.push((file, new));
         }
 
+        // Indexing, not iterating: an iterator held across an await makes
+        // this future non-`Send` (a higher-ranked lifetime limit of rustc).
         let mut payloads = Vec::with_capacity(to_send.len());
-        for e in &to_send {
-            payloads.push(self.encode(e).await?);
+        for n in 0..to_send.len() {
+            let encoded = self.encode(to_send[n]).await?;
+            payloads.push(encoded);
         }
-        let sends = to_send
+        // Collected first: a lazy iterator of borrowed futures would make
+        // this future non-`Send` for the HTTP handler.
+        let sends: Vec<_> = to_send
             .iter()
             .zip(&payloads)
-            .map(|(e, p)| self.producer.publish_encoded(e, p, None));
+            .map(|(e, p)| self.producer.publish_encoded(e, p, None))
+            .collect();
         let results = futures::future::join_all(sends).await;
         let mut acked = Vec::with_capacity(results.len());
         let mut failures = Vec::new();

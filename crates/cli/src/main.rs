@@ -36,6 +36,9 @@ enum Command {
     Ingest(commands::ingest::IngestArgs),
     /// Write a synthetic history in the agencies' native layouts, with truth.json.
     Gen(commands::gen::GenArgs),
+    /// Manage the agencies' bearer tokens.
+    #[command(subcommand)]
+    Token(commands::token::TokenCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -62,6 +65,7 @@ fn main() -> std::process::ExitCode {
             Command::Topics(args) => commands::topics::run(args).await,
             Command::Ingest(args) => commands::ingest::run(args).await,
             Command::Gen(args) => commands::gen::run(args),
+            Command::Token(cmd) => commands::token::run(cmd),
         }
     });
     // Background tasks (the broker's connections) must not keep the

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use handoff_adapters::ingest::expand;
+use handoff_adapters::watch::{Outcome, WatchConfig};
 use handoff_adapters::{ingest_files, Layout, Ledger, Progress, Publisher, RejectWriter};
 use handoff_bus::EventProducer;
 use handoff_events::{Catalogue, Codec};
@@ -30,8 +31,12 @@ pub struct IngestArgs {
     /// Whose export this is.
     pub agency: AgencyArg,
     /// Files, or folders whose files are all read.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "watch")]
     pub paths: Vec<PathBuf>,
+    /// Watch this drop folder instead: each file is published once it has
+    /// stopped changing, then moved to done/ (or failed/ with a .reason).
+    #[arg(long, conflicts_with = "paths")]
+    pub watch: Option<PathBuf>,
     #[command(flatten)]
     pub kafka: KafkaArgs,
     /// The schema registry.
@@ -98,14 +103,17 @@ pub async fn run(args: IngestArgs) -> Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| "127.0.0.1:9092".to_owned());
     let kafka = args.kafka.config(&brokers)?;
+    let codec = Codec::new(&args.registry_url, Arc::new(Catalogue::embedded()));
+    let producer = EventProducer::new(&kafka, codec)?;
+    if let Some(dir) = &args.watch {
+        return watch(&args, dir, producer).await;
+    }
     let files = expand(&args.paths).context("listing the input")?;
     let total_bytes = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();
-    let codec = Codec::new(&args.registry_url, Arc::new(Catalogue::embedded()));
-    let producer = EventProducer::new(&kafka, codec)?;
     let ledger = Ledger::open(&args.ledger).await?;
     let rejects_path = args
         .rejects
@@ -141,5 +149,41 @@ pub async fn run(args: IngestArgs) -> Result<ExitCode> {
         eprintln!("--strict: {rejected} record(s) rejected");
         return Ok(ExitCode::from(1));
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn watch(
+    args: &IngestArgs,
+    dir: &std::path::Path,
+    producer: EventProducer,
+) -> Result<ExitCode> {
+    let mut config = WatchConfig::new(
+        dir.to_owned(),
+        args.agency.layout(args.public),
+        args.ledger.clone(),
+    );
+    config.strict = args.strict;
+    let stop = crate::shutdown::on_signal();
+    println!(
+        "watching {} for {} exports; Ctrl-C to stop",
+        dir.display(),
+        args.agency.name()
+    );
+    handoff_adapters::watch::watch(&config, producer, stop, |outcome| match outcome {
+        Outcome::Done(name, summary) => {
+            let t = summary.total();
+            println!(
+                "done    {name}: {} records, {} published, {} duplicate, {} no event, {} rejected",
+                t.records,
+                t.published,
+                t.duplicates,
+                t.no_event,
+                t.rejected_total()
+            );
+        }
+        Outcome::Failed(name, reason) => println!("failed  {name}: {reason}"),
+    })
+    .await
+    .with_context(|| format!("watching {}", dir.display()))?;
     Ok(ExitCode::SUCCESS)
 }

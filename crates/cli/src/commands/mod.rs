@@ -6,5 +6,6 @@ pub mod gen;
 pub mod ingest;
 pub mod registry;
 pub mod schemas;
+pub mod token;
 pub mod topics;
 pub mod up;

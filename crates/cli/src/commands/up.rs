@@ -45,6 +45,13 @@ pub struct UpArgs {
     /// Publish a small synthetic history and show it coming back.
     #[arg(long)]
     pub demo: bool,
+    /// The agencies' bearer tokens (hashed; see `handoff token new`). With
+    /// it, agency systems can POST exports to /v1/ingest/{agency}.
+    #[arg(long, env = "HANDOFF_TOKENS")]
+    pub tokens: Option<PathBuf>,
+    /// Largest export accepted over HTTP, in MiB (bigger: use a drop folder).
+    #[arg(long, default_value_t = 256)]
+    pub max_upload_mib: usize,
 }
 
 pub async fn run(args: UpArgs) -> Result<ExitCode> {
@@ -120,7 +127,23 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
     println!("schemas   {} subjects registered", ids.len());
 
     let readiness = Arc::new(health::Readiness::new(&kafka, &registry_url)?);
-    let app = health::router(readiness);
+    let mut app = health::router(readiness);
+    let mut http_ingest = "off (no --tokens)".to_owned();
+    if let Some(path) = &args.tokens {
+        let tokens = handoff_auth::Tokens::load(path)?;
+        let ingest = handoff_adapters::http::HttpIngest {
+            producer: handoff_bus::EventProducer::new(&kafka, codec.clone())?,
+            tokens: Arc::new(tokens),
+            ledger: args.data_dir.join("ingest-ledger.db"),
+            rejects_dir: args.data_dir.join("rejects"),
+            max_body: args.max_upload_mib << 20,
+        };
+        http_ingest = format!(
+            "POST /v1/ingest/{{ice,hhs,doj}} ({} tokens)",
+            ingest.tokens.tokens.len()
+        );
+        app = app.merge(handoff_adapters::http::router(Arc::new(ingest)));
+    }
     let listener = TcpListener::bind(args.http_listen).await.with_context(|| {
         format!(
             "cannot listen on {}; pass another --http-listen",
@@ -131,6 +154,7 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
         "http      http://{} (/healthz, /readyz)",
         listener.local_addr()?
     );
+    println!("ingest    {http_ingest}");
     let http_stop = services.clone();
     tasks.push(tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app)
