@@ -10,9 +10,8 @@ use handoff_adapters::{ingest_files, Layout, Ledger, Progress, Publisher, Reject
 use handoff_auth::{new_token, Tokens};
 use handoff_bus::embedded::EmbeddedBroker;
 use handoff_bus::EventProducer;
-use handoff_e2e::{handoff_bin, http, repo_root, Stack, UpProcess};
+use handoff_e2e::{handoff_bin, http, reader, repo_root, Stack, UpProcess};
 use handoff_events::{topics, Agency};
-use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::Message;
 
 fn fixture(path: &str) -> Vec<u8> {
@@ -256,8 +255,7 @@ async fn an_ingest_rides_out_a_broker_restart_without_loss_or_double_counting() 
 
     // Every event is on the topic (a retried send may be there twice; the
     // ids are the same, so consumers drop the copy).
-    let consumer: StreamConsumer = stack.kafka.consumer("after-restart").create().unwrap();
-    consumer.subscribe(&[topics::HHS]).unwrap();
+    let consumer = reader(&stack.kafka, topics::HHS);
     let mut ids = std::collections::HashSet::new();
     let deadline = Instant::now() + Duration::from_secs(120);
     while (ids.len() as u64) < expected.events_published {

@@ -164,3 +164,23 @@ pub async fn get_json(url: &str) -> serde_json::Value {
         .await
         .unwrap_or_else(|e| panic!("GET {url}: body is not JSON: {e}"))
 }
+
+/// A consumer assigned every partition of `topic` from the beginning,
+/// without a consumer group (no group join to wait for).
+pub fn reader(kafka: &KafkaConfig, topic: &str) -> rdkafka::consumer::StreamConsumer {
+    use rdkafka::consumer::Consumer;
+    let consumer: rdkafka::consumer::StreamConsumer = kafka
+        .consumer("handoff-test-reader")
+        .create()
+        .expect("consumer");
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .expect("topic metadata");
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    for p in metadata.topics()[0].partitions() {
+        tpl.add_partition_offset(topic, p.id(), rdkafka::Offset::Beginning)
+            .expect("partition");
+    }
+    consumer.assign(&tpl).expect("assign");
+    consumer
+}

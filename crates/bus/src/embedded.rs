@@ -61,6 +61,7 @@ impl EmbeddedBroker {
         let listener = Url::parse(&format!("tcp://127.0.0.1:{port}")).expect("valid url");
         let storage = storage_url(&storage_file)?;
         let mut broker = build(&listener, &storage).await?;
+        index_headers(&storage_file).await?;
         let task = tokio::spawn(async move {
             if let Err(e) = broker.serve(Instant::now()).await {
                 tracing::error!(error = %e, "embedded broker stopped with an error");
@@ -131,6 +132,30 @@ async fn build(
             Err(e) => return Err(EmbeddedError::Start(e.to_string())),
         }
     }
+}
+
+/// Tansu 0.6 reads a record's headers with one query per record on a
+/// header table that has no index, so every fetch scanned all headers ever
+/// written: consuming a few thousand records carrying CloudEvents headers
+/// took tens of seconds, and it grows with the square of the history. An
+/// index on the columns that query filters by makes it a lookup. Created
+/// after Tansu's own tables exist; harmless if Tansu adds one itself.
+async fn index_headers(file: &Path) -> Result<(), EmbeddedError> {
+    let fail =
+        |e: libsql::Error| EmbeddedError::Start(format!("indexing the broker's header table: {e}"));
+    let db = libsql::Builder::new_local(file)
+        .build()
+        .await
+        .map_err(fail)?;
+    let conn = db.connect().map_err(fail)?;
+    conn.busy_timeout(Duration::from_secs(10)).map_err(fail)?;
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS handoff_header_by_record ON header (topition, offset_id)",
+        (),
+    )
+    .await
+    .map_err(fail)?;
+    Ok(())
 }
 
 fn free_port() -> Result<u16, EmbeddedError> {
