@@ -277,3 +277,50 @@ async fn an_ingest_rides_out_a_broker_restart_without_loss_or_double_counting() 
     assert_eq!(ids.len() as u64, expected.events_published);
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_broker_gone_ingest_fails_clearly_and_counts_nothing_unacknowledged() {
+    let mut stack = Stack::start().await;
+    stack.codec().register_catalogue().await.unwrap();
+    // The broker goes away for good before the ingest starts.
+    stack.broker.take().unwrap().stop().await;
+    let out = Command::new(handoff_bin())
+        .args(["ingest", "hhs"])
+        .arg(repo_root().join("tests/fixtures/hhs/uc_path.jsonl"))
+        .args([
+            "--brokers",
+            &stack.kafka.brokers,
+            "--registry-url",
+            stack.registry_url(),
+            "--quiet",
+        ])
+        .args(["-X", "message.timeout.ms=3000"])
+        .arg("--ledger")
+        .arg(stack.data_dir().join("ledger.db"))
+        .arg("--rejects")
+        .arg(stack.data_dir().join("rejects.jsonl"))
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "an ingest whose events were not acknowledged must fail"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("did not acknowledge"), "{stderr}");
+    // Whichever notices first (the producer's ack timeout, or the registry,
+    // whose log is on the broker), the error says what to do.
+    assert!(stderr.contains("re-run once the"), "{stderr}");
+    assert!(stderr.contains("were not counted"), "{stderr}");
+    // What it reports as published before the failure: nothing.
+    let published_line = stderr
+        .lines()
+        .find(|l| l.starts_with("total"))
+        .unwrap_or_else(|| panic!("no account in:\n{stderr}"));
+    let cols: Vec<&str> = published_line.split_whitespace().collect();
+    assert_eq!(
+        cols.get(2),
+        Some(&"0"),
+        "no record counted as published: {published_line}"
+    );
+    stack.stop().await;
+}

@@ -85,7 +85,7 @@ impl Progress {
         self.bytes += bytes;
         let rate = self.records as f64 / self.started.elapsed().as_secs_f64().max(0.001);
         if let Some(bar) = &self.bar {
-            if self.records % 1000 == 0 {
+            if self.records.is_multiple_of(1000) {
                 bar.set_position(self.bytes);
                 bar.set_message(format!("{} records, {rate:.0}/s", self.records));
             }

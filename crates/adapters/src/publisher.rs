@@ -131,6 +131,7 @@ impl Publisher {
         // Indexing, not iterating: an iterator held across an await makes
         // this future non-`Send` (a higher-ranked lifetime limit of rustc).
         let mut payloads = Vec::with_capacity(to_send.len());
+        #[allow(clippy::needless_range_loop)]
         for n in 0..to_send.len() {
             let encoded = self.encode(to_send[n]).await?;
             payloads.push(encoded);
@@ -196,14 +197,15 @@ impl Publisher {
         }
     }
 
-    /// Publishes what is left and returns the account.
-    pub async fn finish(mut self) -> Result<Summary, IngestError> {
+    /// Publishes what is left and returns the account. On error the
+    /// account so far stays readable through `summary()`.
+    pub async fn finish(&mut self) -> Result<Summary, IngestError> {
         self.flush().await?;
         self.rejects.flush().map_err(|e| IngestError::Rejects {
             path: self.rejects.path().display().to_string(),
             source: e,
         })?;
-        Ok(self.summary)
+        Ok(self.summary.clone())
     }
 
     pub fn summary(&self) -> &Summary {

@@ -340,7 +340,7 @@ pub fn generate(
                 date: us_date(d),
                 aor: served_aor,
                 category,
-                severity: *["MEDIUM", "HIGH", "CRITICAL"]
+                severity: ["MEDIUM", "HIGH", "CRITICAL"]
                     .choose(rng)
                     .expect("non-empty"),
                 ..Default::default()
@@ -571,7 +571,7 @@ fn eoir_case<'a>(
     };
     let proc_row = vec![
         // The export sometimes types the letter O for zero in ids.
-        if i % 97 == 0 {
+        if i.is_multiple_of(97) {
             idnproc.to_string().replace('0', "O")
         } else {
             idnproc.to_string()
@@ -710,7 +710,7 @@ fn eoir_case<'a>(
                 aor,
                 schedule: schedule_id.to_string(),
                 hearing: us_datetime(*at),
-                outcome: *[
+                outcome: [
                     "LOCATED",
                     "NOT_LOCATED",
                     "CONTACT_ATTEMPTED",

@@ -254,6 +254,13 @@ async fn register(
 ) -> ApiResult {
     let (text, schema) = parse_body(&body)?;
     let normalized = normalize(&text).map_err(ApiError::invalid_schema)?;
+    // A schema the subject already holds needs no write, so it is answered
+    // from memory, even while the broker is unreachable.
+    if let Some(found) = registered(&log, &subject, &normalized).await {
+        return Ok(ok(
+            json!({"id": found.1, "subject": subject, "version": found.0, "schema": text}),
+        ));
+    }
     let _writer = log.write_lock.lock().await;
     for _ in 0..WRITE_ATTEMPTS {
         log.catch_up().await?;
@@ -311,6 +318,16 @@ async fn register(
     Err(ApiError::store(
         "could not register after repeated races with another instance",
     ))
+}
+
+/// (version, id) of `normalized` among the subject's live versions.
+async fn registered(log: &SchemaLog, subject: &str, normalized: &str) -> Option<(u32, u32)> {
+    let state = log.state.read().await;
+    let id = state.id_of(normalized)?;
+    state
+        .live_versions(subject)
+        .into_iter()
+        .find(|(_, v)| *v == id)
 }
 
 async fn lookup(

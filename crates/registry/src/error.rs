@@ -118,8 +118,20 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The log is on the broker: when the broker cannot be reached the answer
+/// is 503, which clients (the Java client, schema_registry_converter) treat
+/// as retriable rather than caching the failure.
 impl From<crate::log::LogError> for ApiError {
     fn from(e: crate::log::LogError) -> Self {
-        ApiError::store(e)
+        let code = if matches!(e, crate::log::LogError::CatchUpTimeout(..)) {
+            50002
+        } else {
+            50001
+        };
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            code,
+            format!("Error in the backend data store: {e}"),
+        )
     }
 }

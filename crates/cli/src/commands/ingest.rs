@@ -131,11 +131,20 @@ pub async fn run(args: IngestArgs) -> Result<ExitCode> {
     )
     .await;
     progress.finish();
-    if let Err(e) = result {
-        eprintln!("published before the failure:\n{}", publisher.summary());
-        return Err(e.into());
-    }
-    let summary = publisher.finish().await?;
+    let finished = match result {
+        Ok(()) => publisher.finish().await,
+        Err(e) => Err(e),
+    };
+    let summary = match finished {
+        Ok(summary) => summary,
+        Err(e) => {
+            eprintln!(
+                "account before the failure (published = acknowledged):\n{}",
+                publisher.summary()
+            );
+            return Err(e.into());
+        }
+    };
     println!("{summary}");
     if let Some(path) = &args.summary_json {
         std::fs::write(path, serde_json::to_vec_pretty(&summary)?)
