@@ -3,5 +3,7 @@
 //! so the result never depends on the order the topics delivered them.
 
 pub mod child;
+pub mod sqlite;
 
 pub use child::ChildState;
+pub use sqlite::SqliteViews;
