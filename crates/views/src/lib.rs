@@ -3,6 +3,7 @@
 //! so the result never depends on the order the topics delivered them.
 
 pub mod child;
+pub mod policy;
 pub mod sqlite;
 
 pub use child::ChildState;
