@@ -15,7 +15,7 @@ use rdkafka::Message;
 /// the 0000001xx range is only used here and in tests).
 const CHILDREN: [&str; 3] = ["A000000101", "A000000102", "A000000103"];
 
-pub async fn run(kafka: &KafkaConfig, codec: Codec) -> Result<()> {
+pub async fn run(kafka: &KafkaConfig, codec: Codec, views: &std::path::Path) -> Result<()> {
     let producer = EventProducer::new(kafka, codec.clone())?;
     let mut published = Vec::new();
     for child in CHILDREN {
@@ -82,6 +82,58 @@ pub async fn run(kafka: &KafkaConfig, codec: Codec) -> Result<()> {
             m.occurred_at.to_datetime().format("%Y-%m-%d"),
             m.source_agency.symbol(),
             event.record_name()
+        );
+    }
+    show_view(views, first, published.len() / CHILDREN.len()).await
+}
+
+/// Waits for the views to hold the whole story of `a_number`, then prints
+/// the merged record as each agency sees it.
+async fn show_view(path: &std::path::Path, a_number: &str, events: usize) -> Result<()> {
+    let views = handoff_views::SqliteViews::open(
+        path,
+        std::sync::Arc::new(handoff_events::Catalogue::embedded()),
+    )
+    .await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let state = loop {
+        if let Some(state) = views.child(a_number).await? {
+            if state.events >= events {
+                break state;
+            }
+        }
+        if tokio::time::Instant::now() > deadline {
+            bail!("demo: the views did not catch up within 60 s");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    println!(
+        "demo: the views merged {} events from {} agencies into one record:",
+        state.events,
+        state.agencies.len()
+    );
+    println!("  NTA {:?}, court {}, {} hearings, {} failure(s) to appear ({} followed up by ERO, {} recorded by OPLA too)",
+        state.nta_status,
+        state.court.as_deref().unwrap_or("-"),
+        state.hearings.len(),
+        state.ftas.len(),
+        state.ftas.iter().filter(|f| !f.follow_ups.is_empty()).count(),
+        state.ftas.iter().filter(|f| f.opla_recorded).count(),
+    );
+    if let Some(latest) = state.latest_address() {
+        let a = &latest.address;
+        println!(
+            "  latest address from {} on {}: {}, {} {}{}",
+            latest.agency.symbol(),
+            latest.at.to_datetime().format("%Y-%m-%d"),
+            a.city.as_deref().unwrap_or("-"),
+            a.state.as_deref().unwrap_or("-"),
+            a.postal_code.as_deref().unwrap_or("-"),
+            if a.missing_secondary_unit {
+                " (missing the apartment number)"
+            } else {
+                ""
+            }
         );
     }
     Ok(())

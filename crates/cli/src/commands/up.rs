@@ -126,6 +126,25 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
     )?;
     println!("schemas   {} subjects registered", ids.len());
 
+    // The views: a sink on the three agency topics, resuming from the
+    // offsets stored with its tables.
+    let views_path = args.data_dir.join("views.db");
+    let views =
+        handoff_views::SqliteViews::open(&views_path, Arc::new(Catalogue::embedded())).await?;
+    let runner = handoff_bus::SinkRunner::new(
+        &kafka,
+        handoff_bus::SinkRunnerConfig::new("handoff-views", &handoff_events::topics::AGENCY),
+        codec.clone(),
+        views,
+    )?;
+    let views_stop = services.clone();
+    tasks.push(tokio::spawn(async move {
+        if let Err(e) = runner.run(views_stop).await {
+            tracing::error!(error = %e, "the views stopped");
+        }
+    }));
+    println!("views     {} (SQLite)", views_path.display());
+
     let readiness = Arc::new(health::Readiness::new(&kafka, &registry_url)?);
     let mut app = health::router(readiness);
     let mut http_ingest = "off (no --tokens)".to_owned();
@@ -166,7 +185,7 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
     }));
 
     if args.demo {
-        demo::run(&kafka, codec.clone()).await?;
+        demo::run(&kafka, codec.clone(), &views_path).await?;
     }
     println!("ready. Ctrl-C or SIGTERM to stop.");
 
