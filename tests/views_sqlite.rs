@@ -102,3 +102,128 @@ async fn three_agencies_exports_merge_into_one_story_per_child() {
     task.await.unwrap().unwrap();
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_filters_by_policy_and_audits_every_read() {
+    use handoff_auth::{new_token, Tokens};
+    use handoff_views::api::{router, ApiState};
+    use handoff_views::policy::Policy;
+
+    let stack = Stack::start().await;
+    stack.codec().register_catalogue().await.unwrap();
+    let fixtures = repo_root().join("tests/fixtures");
+    for agency in ["ice", "hhs", "doj"] {
+        ingest(&stack, agency, &fixtures.join(agency));
+    }
+    let db = stack.data_dir().join("views.db");
+    let catalogue = Arc::new(Catalogue::embedded());
+    let views = SqliteViews::open(&db, catalogue.clone()).await.unwrap();
+    let runner = SinkRunner::new(
+        &stack.kafka,
+        SinkRunnerConfig::new("views-api", &topics::AGENCY),
+        stack.codec(),
+        views,
+    )
+    .unwrap();
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(runner.run(stop.clone()));
+
+    let (ice_secret, ice) = new_token("ice-ero-1", Agency::Ice);
+    let (orr_secret, orr) = new_token("orr-1", Agency::HhsOrr);
+    let policy = Policy::load(&repo_root().join("deploy/policy.toml")).unwrap();
+    let state = Arc::new(ApiState {
+        views: SqliteViews::open(&db, catalogue.clone()).await.unwrap(),
+        policy: policy.clone(),
+        tokens: Arc::new(Tokens {
+            tokens: vec![ice, orr],
+        }),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let serve_stop = stop.clone();
+    tokio::spawn(async move {
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(serve_stop.cancelled_owned())
+            .await
+            .unwrap();
+    });
+
+    let get = |secret: Option<&str>, a: &str| {
+        let mut req = handoff_e2e::http().get(format!("{base}/v1/children/{a}"));
+        if let Some(s) = secret {
+            req = req.header("authorization", format!("Bearer {s}"));
+        }
+        req.send()
+    };
+    // Wait until the views hold the child's safety concern (ICE's record).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let ice_view: serde_json::Value = loop {
+        let r = get(Some(&ice_secret), "A-200-000-001").await.unwrap();
+        if r.status() == 200 {
+            let v: serde_json::Value = r.json().await.unwrap();
+            if v["child"]["safety_concerns"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+            {
+                break v;
+            }
+        }
+        assert!(Instant::now() < deadline, "views did not catch up");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let orr_view: serde_json::Value = get(Some(&orr_secret), "A200000001")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (agency, view) in [(Agency::Ice, &ice_view), (Agency::HhsOrr, &orr_view)] {
+        let fields = view["child"].as_object().unwrap();
+        for field in fields.keys() {
+            assert!(
+                policy.allows(agency, field),
+                "{agency:?} got {field}, which the policy does not grant"
+            );
+        }
+    }
+    assert!(
+        orr_view["child"].get("safety_concerns").is_none(),
+        "ICE enforcement detail never reaches ORR"
+    );
+    assert!(
+        orr_view["child"]["ftas"]
+            .as_array()
+            .is_some_and(|f| f.len() == 1),
+        "ORR sees the missed hearing"
+    );
+
+    assert_eq!(get(None, "A200000001").await.unwrap().status(), 401);
+    assert_eq!(get(Some("nope"), "A200000001").await.unwrap().status(), 401);
+    assert_eq!(
+        get(Some(&orr_secret), "A299999999").await.unwrap().status(),
+        404
+    );
+    assert_eq!(get(Some(&orr_secret), "A12X").await.unwrap().status(), 400);
+
+    let log = SqliteViews::open(&db, catalogue)
+        .await
+        .unwrap()
+        .audit_log()
+        .await
+        .unwrap();
+    let orr_reads: Vec<_> = log.iter().filter(|r| r.1 == "orr-1").collect();
+    assert_eq!(
+        orr_reads.len(),
+        2,
+        "both ORR reads that reached a record lookup are audited: {orr_reads:?}"
+    );
+    assert_eq!(orr_reads[0].3, "A200000001");
+    assert_eq!(
+        orr_reads[1].3, "",
+        "a miss is audited with no A-number returned"
+    );
+    assert!(log.iter().any(|r| r.0 == "ICE" && r.1 == "ice-ero-1"));
+    stop.cancel();
+    task.await.unwrap().unwrap();
+    stack.stop().await;
+}

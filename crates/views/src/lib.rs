@@ -2,6 +2,7 @@
 //! child's events from all three agencies into one state, in event time,
 //! so the result never depends on the order the topics delivered them.
 
+pub mod api;
 pub mod child;
 pub mod policy;
 pub mod sqlite;

@@ -44,6 +44,13 @@ CREATE TABLE IF NOT EXISTS statistical_events (
     occurred_at INTEGER NOT NULL,
     idncase TEXT
 );
+CREATE TABLE IF NOT EXISTS audit (
+    at INTEGER NOT NULL,
+    agency TEXT NOT NULL,
+    token_id TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    a_numbers TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS sink_offsets (
     topic TEXT NOT NULL,
     partition INTEGER NOT NULL,
@@ -111,6 +118,54 @@ impl SqliteViews {
     pub async fn child(&self, a_number: &str) -> Result<Option<ChildState>, SinkError> {
         let events = self.events_of(a_number).await?;
         Ok((!events.is_empty()).then(|| ChildState::from_events(a_number, &events)))
+    }
+
+    /// Records a read of children's data: who, what, when.
+    pub async fn audit(
+        &self,
+        at: handoff_events::Timestamp,
+        agency: handoff_events::Agency,
+        token_id: &str,
+        endpoint: &str,
+        a_numbers: &[&str],
+    ) -> Result<(), SinkError> {
+        self.conn
+            .execute(
+                "INSERT INTO audit VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    at.0,
+                    agency.symbol(),
+                    token_id,
+                    endpoint,
+                    a_numbers.join(",")
+                ],
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| SinkError::Store(e.to_string()))
+    }
+
+    /// The audit records, oldest first: (agency, token id, endpoint, A-numbers).
+    pub async fn audit_log(&self) -> Result<Vec<(String, String, String, String)>, SinkError> {
+        let store = |e: libsql::Error| SinkError::Store(e.to_string());
+        let mut rows = self
+            .conn
+            .query(
+                "SELECT agency, token_id, endpoint, a_numbers FROM audit ORDER BY rowid",
+                (),
+            )
+            .await
+            .map_err(store)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().await.map_err(store)? {
+            out.push((
+                row.get(0).map_err(store)?,
+                row.get(1).map_err(store)?,
+                row.get(2).map_err(store)?,
+                row.get(3).map_err(store)?,
+            ));
+        }
+        Ok(out)
     }
 
     async fn events_of(&self, a_number: &str) -> Result<Vec<Event>, SinkError> {
