@@ -46,6 +46,15 @@ impl Policy {
         Self::parse(&text, &path.display().to_string())
     }
 
+    /// The policy shipped in `deploy/policy.toml`, compiled in.
+    pub fn shipped() -> Self {
+        Self::parse(
+            include_str!("../../../deploy/policy.toml"),
+            "deploy/policy.toml",
+        )
+        .expect("the shipped policy is checked by tests")
+    }
+
     /// Whether `agency` may read `field`.
     pub fn allows(&self, agency: Agency, field: &str) -> bool {
         self.agencies
@@ -77,8 +86,7 @@ mod tests {
     use crate::ChildState;
 
     fn shipped() -> Policy {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/policy.toml");
-        Policy::load(&path).unwrap()
+        Policy::shipped()
     }
 
     /// Every agency x every field of the record: present in the filtered

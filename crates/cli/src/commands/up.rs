@@ -49,6 +49,10 @@ pub struct UpArgs {
     /// it, agency systems can POST exports to /v1/ingest/{agency}.
     #[arg(long, env = "HANDOFF_TOKENS")]
     pub tokens: Option<PathBuf>,
+    /// The data-sharing policy (default: the deploy/policy.toml this build
+    /// was made with).
+    #[arg(long, env = "HANDOFF_POLICY")]
+    pub policy: Option<PathBuf>,
     /// Largest export accepted over HTTP, in MiB (bigger: use a drop folder).
     #[arg(long, default_value_t = 256)]
     pub max_upload_mib: usize,
@@ -147,7 +151,7 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
 
     let readiness = Arc::new(health::Readiness::new(&kafka, &registry_url)?);
     let mut app = health::router(readiness);
-    let mut http_ingest = "off (no --tokens)".to_owned();
+    let mut http_ingest = "off (no --tokens): no ingest or views API".to_owned();
     if let Some(path) = &args.tokens {
         let tokens = handoff_auth::Tokens::load(path)?;
         let ingest = handoff_adapters::http::HttpIngest {
@@ -158,10 +162,22 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
             max_body: args.max_upload_mib << 20,
         };
         http_ingest = format!(
-            "POST /v1/ingest/{{ice,hhs,doj}} ({} tokens)",
+            "POST /v1/ingest/{{ice,hhs,doj}}; GET /v1/children/{{a_number}} ({} tokens)",
             ingest.tokens.tokens.len()
         );
-        app = app.merge(handoff_adapters::http::router(Arc::new(ingest)));
+        let policy = match &args.policy {
+            Some(path) => handoff_views::policy::Policy::load(path)?,
+            None => handoff_views::policy::Policy::shipped(),
+        };
+        let api = handoff_views::api::ApiState {
+            views: handoff_views::SqliteViews::open(&views_path, Arc::new(Catalogue::embedded()))
+                .await?,
+            policy,
+            tokens: ingest.tokens.clone(),
+        };
+        app = app
+            .merge(handoff_adapters::http::router(Arc::new(ingest)))
+            .merge(handoff_views::api::router(Arc::new(api)));
     }
     let listener = TcpListener::bind(args.http_listen).await.with_context(|| {
         format!(
