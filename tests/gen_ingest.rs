@@ -4,32 +4,19 @@
 //! rejects = records; rejects by reason = planted faults; events).
 
 use std::path::Path;
-use std::process::Command;
 
 use handoff_adapters::Summary;
-use handoff_e2e::{handoff_bin, Stack};
+use handoff_e2e::{run_ingest, Stack};
 use handoff_gen::{GenConfig, Truth};
 
 fn ingest(stack: &Stack, agency: &str, folder: &Path) -> Summary {
     let summary = stack.data_dir().join(format!("{agency}.json"));
-    let out = Command::new(handoff_bin())
-        .args(["ingest", agency])
-        .arg(folder)
-        .args([
-            "--brokers",
-            &stack.kafka.brokers,
-            "--registry-url",
-            stack.registry_url(),
-            "--quiet",
-        ])
-        .arg("--ledger")
-        .arg(stack.data_dir().join("ledger.db"))
-        .arg("--rejects")
-        .arg(stack.data_dir().join(format!("rejects-{agency}.jsonl")))
-        .arg("--summary-json")
-        .arg(&summary)
-        .output()
-        .unwrap();
+    let out = run_ingest(
+        stack,
+        agency,
+        folder,
+        &["--summary-json", summary.to_str().unwrap()],
+    );
     assert!(
         out.status.success(),
         "ingest {agency} failed:\n{}\n{}",

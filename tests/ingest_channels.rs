@@ -10,7 +10,7 @@ use handoff_adapters::{ingest_files, Layout, Ledger, Progress, Publisher, Reject
 use handoff_auth::{new_token, Tokens};
 use handoff_bus::embedded::EmbeddedBroker;
 use handoff_bus::EventProducer;
-use handoff_e2e::{handoff_bin, http, reader, repo_root, Stack, UpProcess};
+use handoff_e2e::{handoff_bin, http, reader, repo_root, run_ingest, Stack, UpProcess};
 use handoff_events::{topics, Agency};
 use rdkafka::Message;
 
@@ -284,23 +284,12 @@ async fn with_the_broker_gone_ingest_fails_clearly_and_counts_nothing_unacknowle
     stack.codec().register_catalogue().await.unwrap();
     // The broker goes away for good before the ingest starts.
     stack.broker.take().unwrap().stop().await;
-    let out = Command::new(handoff_bin())
-        .args(["ingest", "hhs"])
-        .arg(repo_root().join("tests/fixtures/hhs/uc_path.jsonl"))
-        .args([
-            "--brokers",
-            &stack.kafka.brokers,
-            "--registry-url",
-            stack.registry_url(),
-            "--quiet",
-        ])
-        .args(["-X", "message.timeout.ms=3000"])
-        .arg("--ledger")
-        .arg(stack.data_dir().join("ledger.db"))
-        .arg("--rejects")
-        .arg(stack.data_dir().join("rejects.jsonl"))
-        .output()
-        .unwrap();
+    let out = run_ingest(
+        &stack,
+        "hhs",
+        &repo_root().join("tests/fixtures/hhs/uc_path.jsonl"),
+        &["-X", "message.timeout.ms=3000"],
+    );
     assert!(
         !out.status.success(),
         "an ingest whose events were not acknowledged must fail"

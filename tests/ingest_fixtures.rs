@@ -5,11 +5,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use handoff_adapters::{FileSummary, Summary};
-use handoff_e2e::{handoff_bin, repo_root, Stack};
+use handoff_e2e::{repo_root, run_ingest, Stack};
 use handoff_events::{topics, Event};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::Message;
@@ -29,25 +28,9 @@ fn ingest(stack: &Stack, agency: &str, input: &Path, extra: &[&str]) -> Run {
     let dir = stack.data_dir();
     let summary = dir.join(format!("summary-{agency}.json"));
     let rejects = dir.join(format!("rejects-{agency}.jsonl"));
-    let out = Command::new(handoff_bin())
-        .args(["ingest", agency])
-        .arg(input)
-        .args([
-            "--brokers",
-            &stack.kafka.brokers,
-            "--registry-url",
-            stack.registry_url(),
-            "--quiet",
-        ])
-        .arg("--ledger")
-        .arg(dir.join("ledger.db"))
-        .arg("--rejects")
-        .arg(&rejects)
-        .arg("--summary-json")
-        .arg(&summary)
-        .args(extra)
-        .output()
-        .unwrap();
+    let mut args = vec!["--summary-json", summary.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = run_ingest(stack, agency, input, &args);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let summary = std::fs::read(&summary)

@@ -2,34 +2,18 @@
 //! 4): the three agencies' fixture exports merge into one story per child.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use handoff_bus::{SinkRunner, SinkRunnerConfig};
-use handoff_e2e::{handoff_bin, repo_root, Stack};
+use handoff_e2e::{repo_root, run_ingest, Stack};
 use handoff_events::{topics, Agency, Catalogue};
 use handoff_views::child::NtaStatus;
 use handoff_views::SqliteViews;
 use tokio_util::sync::CancellationToken;
 
 fn ingest(stack: &Stack, agency: &str, input: &Path) {
-    let out = Command::new(handoff_bin())
-        .args(["ingest", agency])
-        .arg(input)
-        .args([
-            "--brokers",
-            &stack.kafka.brokers,
-            "--registry-url",
-            stack.registry_url(),
-            "--quiet",
-        ])
-        .arg("--ledger")
-        .arg(stack.data_dir().join("ledger.db"))
-        .arg("--rejects")
-        .arg(stack.data_dir().join(format!("rejects-{agency}.jsonl")))
-        .output()
-        .unwrap();
+    let out = run_ingest(stack, agency, input, &[]);
     assert!(
         out.status.success(),
         "{}",

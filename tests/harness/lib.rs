@@ -184,3 +184,30 @@ pub fn reader(kafka: &KafkaConfig, topic: &str) -> rdkafka::consumer::StreamCons
     consumer.assign(&tpl).expect("assign");
     consumer
 }
+
+/// Runs `handoff ingest <agency> <input>` against the stack, with its
+/// ledger and rejects in the stack's directory, plus `extra` arguments.
+pub fn run_ingest(
+    stack: &Stack,
+    agency: &str,
+    input: &Path,
+    extra: &[&str],
+) -> std::process::Output {
+    std::process::Command::new(handoff_bin())
+        .args(["ingest", agency])
+        .arg(input)
+        .args([
+            "--brokers",
+            &stack.kafka.brokers,
+            "--registry-url",
+            stack.registry_url(),
+            "--quiet",
+        ])
+        .arg("--ledger")
+        .arg(stack.data_dir().join("ledger.db"))
+        .arg("--rejects")
+        .arg(stack.data_dir().join(format!("rejects-{agency}.jsonl")))
+        .args(extra)
+        .output()
+        .expect("handoff ingest runs")
+}

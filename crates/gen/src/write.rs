@@ -58,6 +58,26 @@ fn tsv_line(cells: &[String]) -> Vec<u8> {
     line
 }
 
+/// Writes an event-bearing EOIR row, and again when `twice` (a row
+/// exported twice), accounting for both.
+fn published_tsv(
+    out: &mut BufWriter<File>,
+    truth: &mut Truth,
+    file: &str,
+    row: &[String],
+    events: u64,
+    twice: bool,
+) -> std::io::Result<()> {
+    let line = tsv_line(row);
+    out.write_all(&line)?;
+    Writers::published(truth, file, events);
+    if twice {
+        out.write_all(&line)?;
+        Writers::duplicate(truth, file);
+    }
+    Ok(())
+}
+
 impl Writers {
     pub fn create(out: &Path, faults: FaultRates) -> std::io::Result<Self> {
         for dir in ["ice", "hhs", "doj"] {
@@ -267,14 +287,15 @@ impl Writers {
         row: &[String],
         events: u64,
     ) -> std::io::Result<()> {
-        let line = tsv_line(row);
-        self.b_proceeding.write_all(&line)?;
-        Self::published(truth, B_TBLPROCEEDING, events);
-        if rng.random_bool(self.faults.duplicate_row) {
-            self.b_proceeding.write_all(&line)?;
-            Self::duplicate(truth, B_TBLPROCEEDING);
-        }
-        Ok(())
+        let twice = rng.random_bool(self.faults.duplicate_row);
+        published_tsv(
+            &mut self.b_proceeding,
+            truth,
+            B_TBLPROCEEDING,
+            row,
+            events,
+            twice,
+        )
     }
 
     pub fn eoir_schedule(
@@ -284,14 +305,8 @@ impl Writers {
         row: &[String],
         events: u64,
     ) -> std::io::Result<()> {
-        let line = tsv_line(row);
-        self.schedule.write_all(&line)?;
-        Self::published(truth, TBL_SCHEDULE, events);
-        if rng.random_bool(self.faults.duplicate_row) {
-            self.schedule.write_all(&line)?;
-            Self::duplicate(truth, TBL_SCHEDULE);
-        }
-        Ok(())
+        let twice = rng.random_bool(self.faults.duplicate_row);
+        published_tsv(&mut self.schedule, truth, TBL_SCHEDULE, row, events, twice)
     }
 
     pub fn eoir_juvenile(&mut self, truth: &mut Truth, row: &[String]) -> std::io::Result<()> {
