@@ -115,13 +115,16 @@ impl Publisher {
 
         // Decide per record, in input order, so a row repeated inside the
         // batch is a duplicate of its first copy.
-        let mut to_send: Vec<&Event> = Vec::new();
+        // Each event's id is parsed once, in `ids`, in batch order.
+        let mut to_send: Vec<(&Event, Uuid)> = Vec::new();
         let mut outcome: Vec<(&str, usize)> = Vec::new(); // (file, new events)
+        let mut next_id = ids.iter();
         for (file, events) in &batch {
             let mut new = 0;
             for e in events {
-                if seen.insert(id_of(e)) {
-                    to_send.push(e);
+                let id = *next_id.next().expect("one id per event");
+                if seen.insert(id) {
+                    to_send.push((e, id));
                     new += 1;
                 }
             }
@@ -133,7 +136,7 @@ impl Publisher {
         let mut payloads = Vec::with_capacity(to_send.len());
         #[allow(clippy::needless_range_loop)]
         for n in 0..to_send.len() {
-            let encoded = self.encode(to_send[n]).await?;
+            let encoded = self.encode(to_send[n].0).await?;
             payloads.push(encoded);
         }
         // Collected first: a lazy iterator of borrowed futures would make
@@ -141,14 +144,14 @@ impl Publisher {
         let sends: Vec<_> = to_send
             .iter()
             .zip(&payloads)
-            .map(|(e, p)| self.producer.publish_encoded(e, p, None))
+            .map(|((e, _), p)| self.producer.publish_encoded(e, p, None))
             .collect();
         let results = futures::future::join_all(sends).await;
         let mut acked = Vec::with_capacity(results.len());
         let mut failures = Vec::new();
-        for (e, r) in to_send.iter().zip(results) {
+        for ((_, id), r) in to_send.iter().zip(results) {
             match r {
-                Ok(_) => acked.push(id_of(e)),
+                Ok(_) => acked.push(*id),
                 Err(err) => failures.push(err),
             }
         }

@@ -35,7 +35,7 @@ pub async fn run(kafka: &KafkaConfig, codec: Codec, views: &std::path::Path) -> 
         .iter()
         .map(|e| e.meta().event_id.clone())
         .collect();
-    let group = format!("handoff-demo-{}", uuid_like());
+    let group = format!("handoff-demo-{}", unique_suffix());
     let consumer: StreamConsumer = kafka.consumer(&group).create()?;
     consumer.subscribe(&topics::AGENCY)?;
     let mut seen: Vec<(String, Event)> = Vec::new();
@@ -139,7 +139,9 @@ async fn show_view(path: &std::path::Path, a_number: &str, events: usize) -> Res
     Ok(())
 }
 
-fn uuid_like() -> String {
+/// Nanoseconds since the epoch: a fresh consumer group per demo run, so it
+/// reads the topics from the start.
+fn unique_suffix() -> String {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos().to_string())

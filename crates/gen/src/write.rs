@@ -124,10 +124,20 @@ impl Writers {
         truth.faults.duplicate_rows += 1;
     }
 
+    /// An injected junk row: the reject ingest must report, and the
+    /// planted fault it comes from, counted together so they cannot drift.
     fn rejected(truth: &mut Truth, file: &str, code: &str) {
         let f: &mut FileSummary = truth.file(file);
         f.records += 1;
         *f.rejected.entry(code.to_owned()).or_default() += 1;
+        let fault = match code {
+            "invalid_a_number" => &mut truth.faults.invalid_a_number,
+            "invalid_date" => &mut truth.faults.invalid_date,
+            "malformed_row" => &mut truth.faults.malformed_rows,
+            "malformed_json" => &mut truth.faults.malformed_json,
+            other => unreachable!("the generator plants no `{other}` rejects"),
+        };
+        *fault += 1;
     }
 
     /// A fresh id for an injected junk row, outside every real range.
@@ -156,7 +166,6 @@ impl Writers {
             junk[2] = format!("E-JUNK-{id}");
             self.encounters.write_record(&junk)?;
             Self::rejected(truth, ENCOUNTERS, "invalid_a_number");
-            truth.faults.invalid_a_number += 1;
         }
         if rng.random_bool(self.faults.invalid_date) {
             let mut junk = row.to_vec();
@@ -165,7 +174,6 @@ impl Writers {
             junk[3] = "13/45/2021".to_owned();
             self.encounters.write_record(&junk)?;
             Self::rejected(truth, ENCOUNTERS, "invalid_date");
-            truth.faults.invalid_date += 1;
         }
         Ok(())
     }
@@ -188,7 +196,6 @@ impl Writers {
             self.case_actions
                 .write_record([id.as_str(), "EARM", "S-0"])?;
             Self::rejected(truth, CASE_ACTIONS, "malformed_row");
-            truth.faults.malformed_rows += 1;
         }
         Ok(())
     }
@@ -213,7 +220,6 @@ impl Writers {
                 format!("{{\"record_type\":\"placement\",\"record_id\":\"JUNK-{id}\"\n").as_bytes(),
             )?;
             Self::rejected(truth, UC_PATH, "malformed_json");
-            truth.faults.malformed_json += 1;
         }
         if rng.random_bool(self.faults.invalid_a_number) {
             let mut junk = record.clone();
@@ -223,7 +229,6 @@ impl Writers {
             line.push(b'\n');
             self.uc_path.write_all(&line)?;
             Self::rejected(truth, UC_PATH, "invalid_a_number");
-            truth.faults.invalid_a_number += 1;
         }
         Ok(())
     }
@@ -267,7 +272,6 @@ impl Writers {
             junk.insert(3, "MORE".to_owned());
             self.a_case.write_all(&tsv_line(&junk))?;
             Self::rejected(truth, A_TBLCASE, "malformed_row");
-            truth.faults.malformed_rows += 1;
         }
         if rng.random_bool(self.faults.invalid_a_number) {
             let mut junk = original;
@@ -275,7 +279,6 @@ impl Writers {
             junk[1] = "A99".to_owned();
             self.a_case.write_all(&tsv_line(&junk))?;
             Self::rejected(truth, A_TBLCASE, "invalid_a_number");
-            truth.faults.invalid_a_number += 1;
         }
         Ok(())
     }
