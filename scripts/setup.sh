@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what Handoff needs on a fresh Debian machine with Rust, and
-# nothing twice: Debian packages for librdkafka's bundled build, and the
-# Python venv (.venv) with the stock Confluent client the interop tests use.
+# nothing twice: Debian packages for librdkafka's bundled build, PostgreSQL
+# (the views' shared store, started and given a `handoff` role the tests
+# use to create their own databases), and the Python venv (.venv) with the
+# stock Confluent client the interop tests use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debian_packages=(cmake g++ pkg-config libcurl4-openssl-dev libssl-dev python3-venv)
+debian_packages=(cmake g++ pkg-config libcurl4-openssl-dev libssl-dev python3-venv postgresql)
 missing=()
 for p in "${debian_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -15,6 +17,27 @@ if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# PostgreSQL: start the cluster Debian created, and a login role for the
+# tests (local only; the password is no secret: the cluster listens on
+# localhost and holds throwaway test databases).
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+cluster=$(pg_lsclusters --no-header | awk 'NR==1 {print $1, $2}')
+if [ -z "$cluster" ]; then
+  echo "setup: no PostgreSQL cluster; creating one"
+  version=$(ls /usr/lib/postgresql | sort -V | tail -1)
+  $SUDO pg_createcluster "$version" main >/dev/null
+  cluster="$version main"
+fi
+if ! pg_lsclusters --no-header | awk '{print $4}' | grep -q online; then
+  echo "setup: starting PostgreSQL $cluster"
+  $SUDO pg_ctlcluster $cluster start
+fi
+as_postgres() { if [ "$(id -u)" -eq 0 ]; then su postgres -c "$1"; else sudo -u postgres sh -c "$1"; fi; }
+if ! as_postgres "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname='handoff'\"" | grep -q 1; then
+  echo "setup: creating the PostgreSQL role handoff"
+  as_postgres "psql -qc \"CREATE ROLE handoff LOGIN CREATEDB PASSWORD 'handoff'\""
 fi
 
 # The stock Python client of the interop tests. Debian's python3-confluent-kafka

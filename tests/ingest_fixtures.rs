@@ -272,7 +272,7 @@ async fn eoir_tables_internal_feed() {
     );
     assert_eq!(
         run.summary.files["tbl_schedule.csv"],
-        file(5, 4, 0, 0, &[("invalid_value", 1)], 8)
+        file(6, 5, 0, 0, &[("invalid_value", 1)], 9)
     );
     assert_eq!(
         run.summary.files["tbl_JuvenileHistory.csv"],
@@ -287,7 +287,7 @@ async fn eoir_tables_internal_feed() {
         ]
     );
 
-    let events = read_topic(&stack, topics::DOJ, 15).await;
+    let events = read_topic(&stack, topics::DOJ, 16).await;
     let find = |name: &str| -> Vec<&Event> {
         events
             .iter()

@@ -15,7 +15,9 @@ use handoff_registry::{RegistryConfig, RunningRegistry};
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
+pub mod stores;
 mod up_process;
+pub mod views;
 pub use up_process::UpProcess;
 
 pub struct Stack {

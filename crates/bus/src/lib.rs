@@ -16,5 +16,6 @@ pub use admin::{ensure_named_topics, ensure_topics, TopicsConfig};
 pub use config::KafkaConfig;
 pub use producer::{Delivery, EventProducer, PublishError};
 pub use sink::{
-    Delivered, OffsetAdvance, OffsetReader, Sink, SinkError, SinkRunner, SinkRunnerConfig,
+    Delivered, OffsetAdvance, OffsetReader, Sink, SinkError, SinkRunError, SinkRunner,
+    SinkRunnerConfig, SinkStats,
 };

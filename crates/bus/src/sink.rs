@@ -152,6 +152,23 @@ pub struct SinkStats {
     pub redeliveries_skipped: AtomicU64,
     pub dead_lettered: AtomicU64,
     pub batches: AtomicU64,
+    /// Records on the broker not yet applied, per assigned partition, from
+    /// the consumer's statistics (refreshed every few seconds).
+    lag: Mutex<HashMap<TopicPartition, i64>>,
+}
+
+impl SinkStats {
+    pub fn lag(&self) -> Vec<(TopicPartition, i64)> {
+        let mut lag: Vec<_> = self
+            .lag
+            .lock()
+            .expect("lag lock")
+            .iter()
+            .map(|(tp, n)| (tp.clone(), *n))
+            .collect();
+        lag.sort();
+        lag
+    }
 }
 
 struct SinkContext {
@@ -160,9 +177,24 @@ struct SinkContext {
     /// (`None`: nothing stored, started from the beginning).
     positions: Mutex<HashMap<TopicPartition, Option<i64>>>,
     failure: Mutex<Option<String>>,
+    stats: Arc<SinkStats>,
 }
 
-impl ClientContext for SinkContext {}
+impl ClientContext for SinkContext {
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        let mut lag = self.stats.lag.lock().expect("lag lock");
+        lag.clear();
+        for (topic, t) in statistics.topics {
+            for (partition, p) in t.partitions {
+                // Partition -1 is librdkafka's internal placeholder; a lag
+                // of -1 means not known yet.
+                if partition >= 0 && p.consumer_lag >= 0 {
+                    lag.insert((topic.clone(), partition), p.consumer_lag);
+                }
+            }
+        }
+    }
+}
 
 impl ConsumerContext for SinkContext {
     fn rebalance(
@@ -249,15 +281,19 @@ impl<S: Sink> SinkRunner<S> {
             group: config.group_id.clone(),
             source,
         };
+        let stats = Arc::new(SinkStats::default());
         let context = SinkContext {
             reader: sink.offset_reader(),
             positions: Mutex::new(HashMap::new()),
             failure: Mutex::new(None),
+            stats: stats.clone(),
         };
         let mut client = kafka.consumer(&config.group_id);
         // The eager protocol: every rebalance revokes and re-assigns, so
         // each assignment re-reads the sink's offsets.
         client.set("partition.assignment.strategy", "range");
+        // Statistics carry the per-partition lag the metrics report.
+        client.set("statistics.interval.ms", "5000");
         let consumer: StreamConsumer<SinkContext> =
             client.create_with_context(context).map_err(client_err)?;
         let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
@@ -269,7 +305,7 @@ impl<S: Sink> SinkRunner<S> {
                 consumer,
                 codec,
                 dead_letters,
-                stats: Arc::new(SinkStats::default()),
+                stats,
             },
             sink,
         })

@@ -8,6 +8,8 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 use handoff_bus::{EventProducer, KafkaConfig};
 use handoff_events::{samples, topics, ANumber, Codec, Event};
+use handoff_views::api::ApiState;
+use handoff_views::queries::Queries;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::Message;
 
@@ -15,7 +17,7 @@ use rdkafka::Message;
 /// the 0000001xx range is only used here and in tests).
 const CHILDREN: [&str; 3] = ["A000000101", "A000000102", "A000000103"];
 
-pub async fn run(kafka: &KafkaConfig, codec: Codec, views: &std::path::Path) -> Result<()> {
+pub async fn run(kafka: &KafkaConfig, codec: Codec, views: &ApiState) -> Result<()> {
     let producer = EventProducer::new(kafka, codec.clone())?;
     let mut published = Vec::new();
     for child in CHILDREN {
@@ -89,12 +91,11 @@ pub async fn run(kafka: &KafkaConfig, codec: Codec, views: &std::path::Path) -> 
 
 /// Waits for the views to hold the whole story of `a_number`, then prints
 /// the merged record as each agency sees it.
-async fn show_view(path: &std::path::Path, a_number: &str, events: usize) -> Result<()> {
-    let views = handoff_views::SqliteViews::open(
-        path,
-        std::sync::Arc::new(handoff_events::Catalogue::embedded()),
-    )
-    .await?;
+async fn show_view(api: &ApiState, a_number: &str, events: usize) -> Result<()> {
+    let views = Queries {
+        store: &api.store,
+        catalogue: &api.catalogue,
+    };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let state = loop {
         if let Some(state) = views.child(a_number).await? {

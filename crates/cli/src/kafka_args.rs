@@ -36,6 +36,11 @@ impl KafkaArgs {
         Ok(())
     }
 
+    /// The configured cluster, or the local `handoff up` (127.0.0.1:9092).
+    pub fn or_local(&self) -> Result<KafkaConfig> {
+        self.config(self.brokers.as_deref().unwrap_or("127.0.0.1:9092"))
+    }
+
     /// The configured cluster, or an error saying how to give one.
     pub fn required(&self) -> Result<KafkaConfig> {
         match &self.brokers {

@@ -34,6 +34,8 @@ enum Command {
     Topics(commands::topics::TopicsArgs),
     /// Publish an agency's native export (ICE CSV, ORR JSON Lines, EOIR tables).
     Ingest(commands::ingest::IngestArgs),
+    /// Build the per-agency views from the agency topics and serve their API.
+    Views(commands::views::ViewsArgs),
     /// Write a synthetic history in the agencies' native layouts, with truth.json.
     Gen(commands::gen::GenArgs),
     /// Manage the agencies' bearer tokens.
@@ -64,6 +66,7 @@ fn main() -> std::process::ExitCode {
             Command::Schemas(cmd) => commands::schemas::run(cmd).await,
             Command::Topics(args) => commands::topics::run(args).await,
             Command::Ingest(args) => commands::ingest::run(args).await,
+            Command::Views(args) => commands::views::run(args).await,
             Command::Gen(args) => commands::gen::run(args),
             Command::Token(cmd) => commands::token::run(cmd),
         }

@@ -11,6 +11,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
+use crate::addresses::AddressHistory;
 use crate::config::GenConfig;
 use crate::pools::*;
 use crate::truth::{fiscal_year, Truth};
@@ -145,6 +146,18 @@ pub fn generate(
     placement["placement_type"] = (*PLACEMENT_TYPES.choose(rng).expect("non-empty")).into();
     w.uc_path(rng, t, &placement)?;
     t.facts.placements += 1;
+    if rng.random_bool(w.unmatched_a_number()) {
+        // The same placement keyed in again under a mistyped A-number: a
+        // child only ORR's records know.
+        let typo = format!("A{:09}", 900_000_000 + i);
+        let mut orphan = placement.clone();
+        orphan["a_number"] = typo.into();
+        orphan["record_id"] = format!("P{i}-typo").into();
+        w.uc_path(rng, t, &orphan)?;
+        t.facts.placements += 1;
+        t.faults.unmatched_a_numbers += 1;
+        t.facts.single_agency_a_numbers += 1;
+    }
 
     if !rng.random_bool(rates.released) {
         let roll: f64 = rng.random();
@@ -291,6 +304,16 @@ pub fn generate(
         };
         (agency, released + days(rng, 60, 500), address(rng, None))
     });
+    // Never on the day ICE serves the NTA: "the most recent address" of a
+    // child is then never a tie (see addresses.rs).
+    let change = change.map(|(agency, d, addr)| {
+        let d = if Some(d) == served {
+            d + Duration::days(1)
+        } else {
+            d
+        };
+        (agency, d, addr)
+    });
     let change = change.filter(|(_, d, _)| *d <= as_of);
     let change = change.map(|(agency, d, addr)| {
         if agency == "DOJ_EOIR" && filed.is_none_or(|f| f > d) {
@@ -299,6 +322,32 @@ pub fn generate(
             (agency, d, addr)
         }
     });
+    if let (Some(("ICE", d, addr)), Some(s)) = (&change, served) {
+        if *d <= s {
+            // ICE serves the notice to the address it holds by then.
+            if let Some(a) = actions.iter_mut().find(|a| a.kind == "NTA_SERVED") {
+                a.address = Some(addr);
+            }
+        }
+    }
+    let history = AddressHistory {
+        released,
+        home_finding: bad,
+        served,
+        change: change.as_ref().map(|(agency, d, _)| (*agency, *d)),
+    };
+    if history.agencies_disagree() {
+        t.facts.address_disagreements += 1;
+    }
+    if let Some(finding) = history.latest_finding() {
+        *t.facts
+            .bad_latest_addresses
+            .entry(finding.to_owned())
+            .or_default() += 1;
+    }
+    if served.is_none() && released + Duration::days(60) <= as_of {
+        t.facts.released_without_served_nta_over_60_days += 1;
+    }
     if let Some((agency, d, addr)) = &change {
         *t.facts
             .address_changes

@@ -70,6 +70,9 @@ pub struct FaultRates {
     pub b6_marker: f64,
     /// ICE and ORR rows whose A-number is written with separators.
     pub a_number_separators: f64,
+    /// Children with an extra ORR record under a mistyped A-number that no
+    /// other agency knows.
+    pub unmatched_a_number: f64,
 }
 
 impl Default for GenConfig {
@@ -116,6 +119,7 @@ impl Default for FaultRates {
             shifted_columns: 0.003,
             b6_marker: 0.03,
             a_number_separators: 0.05,
+            unmatched_a_number: 0.002,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! later report or ingest must reproduce. Streamed: memory does not grow
 //! with the number of children. Every value is made up.
 
+pub mod addresses;
 pub mod child;
 pub mod config;
 pub mod pools;

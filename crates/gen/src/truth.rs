@@ -38,6 +38,15 @@ pub struct Facts {
     pub nta_filed: u64,
     /// Released children never served an NTA (by the as-of date).
     pub released_without_served_nta: u64,
+    /// Of those, released more than 60 days before the as-of date.
+    pub released_without_served_nta_over_60_days: u64,
+    /// Children two agencies hold different (usable) addresses for.
+    pub address_disagreements: u64,
+    /// Children whose most recent known address is blank, undeliverable or
+    /// missing its unit, by finding.
+    pub bad_latest_addresses: BTreeMap<String, u64>,
+    /// A-numbers only one agency knows (ORR records under a mistyped one).
+    pub single_agency_a_numbers: u64,
     pub eoir_cases: u64,
     pub hearings_scheduled: u64,
     pub hearings_attended: u64,
@@ -74,6 +83,7 @@ pub struct Faults {
     pub shifted_columns_realigned: u64,
     pub b6_markers: u64,
     pub a_numbers_with_separators: u64,
+    pub unmatched_a_numbers: u64,
 }
 
 impl Truth {

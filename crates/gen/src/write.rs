@@ -324,6 +324,10 @@ impl Writers {
         self.faults.a_number_separators
     }
 
+    pub fn unmatched_a_number(&self) -> f64 {
+        self.faults.unmatched_a_number
+    }
+
     pub fn finish(mut self) -> std::io::Result<()> {
         self.encounters.flush()?;
         self.case_actions.flush()?;

@@ -180,6 +180,10 @@ impl ChildState {
             }
             Event::NoticeToAppearServed(e) => {
                 self.nta_served_at = Some(at);
+                if let Some(served_to) = &e.served_to {
+                    // Where ICE served the notice is an address ICE holds.
+                    self.address(Agency::Ice, at, served_to);
+                }
                 self.nta_service_method = Some(e.method);
                 self.nta_status = self.nta_status.max_with(NtaStatus::Served);
             }

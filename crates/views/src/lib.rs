@@ -1,11 +1,29 @@
-//! Per-agency views (work in progress for issue 4). `child` folds one
-//! child's events from all three agencies into one state, in event time,
-//! so the result never depends on the order the topics delivered them.
+//! Per-agency views of each child's merged cross-agency story.
+//!
+//! - `child`: the fold of one child's events from all three agencies, in
+//!   event time, so the result never depends on arrival order.
+//! - `rows`: what a child contributes to the view tables and the
+//!   data-quality findings.
+//! - `store`: SQLite or PostgreSQL, one schema, one set of statements.
+//! - `projection`: the sink that writes rows and offsets in one transaction.
+//! - `queries`, `api`, `policy`, `audit`, `openapi`, `metrics`: the reads,
+//!   the HTTP API that serves them under the data-sharing policy, the
+//!   audit trail of every read, and the API's self-description.
 
 pub mod api;
+pub mod audit;
+pub mod checksum;
 pub mod child;
+pub mod metrics;
+pub mod openapi;
 pub mod policy;
-pub mod sqlite;
+pub mod projection;
+pub mod queries;
+pub mod rows;
+pub mod service;
+pub mod store;
 
 pub use child::ChildState;
-pub use sqlite::SqliteViews;
+pub use metrics::Metrics;
+pub use projection::Views;
+pub use store::{Store, StoreLocation};

@@ -1,7 +1,9 @@
-//! The data-sharing policy (`deploy/policy.toml`): which fields of a
-//! child's record each agency may read. Filtering keeps only granted
-//! fields, so a field added to the record later stays hidden from every
-//! agency until the policy grants it.
+//! The data-sharing policy (`deploy/policy.toml`): which views each agency
+//! may read, and which fields of each. Filtering keeps only granted
+//! fields, so a field added to a view later stays hidden from every agency
+//! until the policy grants it. The file is checked when loaded: a view or
+//! field name the views do not have is an error, not a silent grant of
+//! nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -10,10 +12,14 @@ use handoff_events::Agency;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::queries::VIEW_FIELDS;
+use crate::ChildState;
+
+/// Per agency, per view, the fields granted.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
-    pub agencies: BTreeMap<Agency, Grant>,
+    pub agencies: BTreeMap<Agency, BTreeMap<String, Grant>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -30,12 +36,53 @@ pub enum PolicyError {
     Parse { path: String, message: String },
 }
 
+/// Every view the API serves and the fields it has: `child` (one child's
+/// merged record, `GET /v1/children/{a_number}`) and the lists.
+pub fn all_views() -> Vec<(&'static str, Vec<String>)> {
+    let child = serde_json::to_value(ChildState::default()).expect("serialisable");
+    let child_fields = child
+        .as_object()
+        .expect("a record")
+        .keys()
+        .cloned()
+        .collect();
+    let mut views = vec![("child", child_fields)];
+    views.extend(
+        VIEW_FIELDS
+            .iter()
+            .map(|(view, fields)| (*view, fields.iter().map(|f| (*f).to_owned()).collect())),
+    );
+    views
+}
+
 impl Policy {
     pub fn parse(text: &str, path: &str) -> Result<Self, PolicyError> {
-        toml::from_str(text).map_err(|e| PolicyError::Parse {
+        let err = |message: String| PolicyError::Parse {
             path: path.to_owned(),
-            message: e.to_string(),
-        })
+            message,
+        };
+        let policy: Policy = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+        let views = all_views();
+        for (agency, grants) in &policy.agencies {
+            for (view, grant) in grants {
+                let Some((_, fields)) = views.iter().find(|(v, _)| v == view) else {
+                    let names: Vec<&str> = views.iter().map(|(v, _)| *v).collect();
+                    return Err(err(format!(
+                        "[agencies.{}.{view}]: there is no view `{view}`; the views are {}",
+                        agency.symbol(),
+                        names.join(", ")
+                    )));
+                };
+                if let Some(unknown) = grant.fields.iter().find(|f| !fields.contains(f)) {
+                    return Err(err(format!(
+                        "[agencies.{}.{view}]: the view has no field `{unknown}`; its fields are {}",
+                        agency.symbol(),
+                        fields.join(", ")
+                    )));
+                }
+            }
+        }
+        Ok(policy)
     }
 
     pub fn load(path: &Path) -> Result<Self, PolicyError> {
@@ -55,23 +102,31 @@ impl Policy {
         .expect("the shipped policy is checked by tests")
     }
 
-    /// Whether `agency` may read `field`.
-    pub fn allows(&self, agency: Agency, field: &str) -> bool {
+    /// Whether `agency` may read `view` at all.
+    pub fn may_read(&self, agency: Agency, view: &str) -> bool {
         self.agencies
             .get(&agency)
+            .is_some_and(|g| g.contains_key(view))
+    }
+
+    /// Whether `agency` may read `field` of `view`.
+    pub fn allows(&self, agency: Agency, view: &str, field: &str) -> bool {
+        self.agencies
+            .get(&agency)
+            .and_then(|g| g.get(view))
             .is_some_and(|g| g.fields.contains(field))
     }
 
-    /// The record with only the fields `agency` may read. An agency the
-    /// policy does not name gets nothing.
-    pub fn filter(&self, agency: Agency, record: &Value) -> Value {
-        let Value::Object(fields) = record else {
+    /// The item with only the fields `agency` may read of `view`. An
+    /// agency or view the policy does not name gets nothing.
+    pub fn filter(&self, agency: Agency, view: &str, item: &Value) -> Value {
+        let Value::Object(fields) = item else {
             return Value::Object(Map::new());
         };
         Value::Object(
             fields
                 .iter()
-                .filter(|(name, _)| self.allows(agency, name))
+                .filter(|(name, _)| self.allows(agency, view, name))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         )
@@ -80,67 +135,40 @@ impl Policy {
 
 #[cfg(test)]
 mod tests {
-    use handoff_events::samples;
-
     use super::*;
-    use crate::ChildState;
 
-    fn shipped() -> Policy {
-        Policy::shipped()
-    }
-
-    /// Every agency x every field of the record: present in the filtered
-    /// record exactly when the policy grants it, and every granted field
-    /// exists in the record (a typo in the policy would grant nothing).
     #[test]
-    fn the_policy_matrix_leaks_nothing() {
-        let policy = shipped();
-        let state = ChildState::from_events(
-            "A000000999",
-            &samples::one_of_each("A000000999".parse().unwrap()),
-        );
-        let record = serde_json::to_value(&state).unwrap();
-        let all: Vec<String> = record.as_object().unwrap().keys().cloned().collect();
-        for agency in Agency::ALL {
-            let seen = policy.filter(agency, &record);
-            let seen = seen.as_object().unwrap();
-            for field in &all {
-                assert_eq!(
-                    seen.contains_key(field),
-                    policy.allows(agency, field),
-                    "{agency:?} and field {field}"
-                );
-            }
-            for granted in &policy.agencies[&agency].fields {
-                assert!(
-                    all.contains(granted),
-                    "the policy grants {agency:?} `{granted}`, which the record does not have"
-                );
-            }
-        }
-        assert!(
-            !policy.allows(Agency::HhsOrr, "safety_concerns"),
-            "ICE enforcement detail stays with ICE"
-        );
-        assert!(!policy.allows(Agency::HhsOrr, "area_of_responsibility"));
-        assert!(!policy.allows(Agency::DojEoir, "sponsor"));
+    fn the_shipped_policy_keeps_enforcement_detail_with_ice() {
+        let policy = Policy::shipped();
+        assert!(!policy.allows(Agency::HhsOrr, "child", "safety_concerns"));
+        assert!(!policy.allows(Agency::HhsOrr, "child", "area_of_responsibility"));
+        assert!(!policy.allows(Agency::DojEoir, "child", "sponsor"));
+        assert!(!policy.may_read(Agency::HhsOrr, "ice"));
+        assert!(policy.may_read(Agency::Ice, "ice"));
     }
 
     #[test]
     fn an_unnamed_agency_or_a_bad_file_gets_nothing() {
-        let policy = Policy::parse("[agencies.ICE]\nfields = [\"a_number\"]\n", "test").unwrap();
+        let policy =
+            Policy::parse("[agencies.ICE.child]\nfields = [\"a_number\"]\n", "test").unwrap();
         let record = serde_json::json!({"a_number": "A1", "court": "X"});
         assert_eq!(
-            policy.filter(Agency::HhsOrr, &record),
+            policy.filter(Agency::HhsOrr, "child", &record),
             serde_json::json!({})
         );
         assert_eq!(
-            policy.filter(Agency::Ice, &record),
+            policy.filter(Agency::Ice, "child", &record),
             serde_json::json!({"a_number": "A1"})
         );
-        assert!(Policy::parse("[agencies.FBI]\nfields = []\n", "p.toml")
-            .unwrap_err()
-            .to_string()
-            .contains("p.toml"));
+        assert_eq!(
+            policy.filter(Agency::Ice, "fta", &record),
+            serde_json::json!({})
+        );
+        let bad = |text: &str| Policy::parse(text, "p.toml").unwrap_err().to_string();
+        assert!(bad("[agencies.FBI.child]\nfields = []\n").contains("p.toml"));
+        let typo = bad("[agencies.ICE.child]\nfields = [\"courts\"]\n");
+        assert!(typo.contains("no field `courts`"), "{typo}");
+        let view = bad("[agencies.ICE.cases]\nfields = []\n");
+        assert!(view.contains("no view `cases`"), "{view}");
     }
 }

@@ -97,12 +97,7 @@ pub async fn run(args: IngestArgs) -> Result<ExitCode> {
             "--public applies to EOIR's FOIA layout only: use it with `handoff ingest doj`"
         );
     }
-    let brokers = args
-        .kafka
-        .brokers
-        .clone()
-        .unwrap_or_else(|| "127.0.0.1:9092".to_owned());
-    let kafka = args.kafka.config(&brokers)?;
+    let kafka = args.kafka.or_local()?;
     let codec = Codec::new(&args.registry_url, Arc::new(Catalogue::embedded()));
     let producer = EventProducer::new(&kafka, codec)?;
     if let Some(dir) = &args.watch {

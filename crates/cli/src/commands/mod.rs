@@ -9,3 +9,4 @@ pub mod schemas;
 pub mod token;
 pub mod topics;
 pub mod up;
+pub mod views;

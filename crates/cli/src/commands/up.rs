@@ -18,6 +18,7 @@ use handoff_registry::RegistryConfig;
 use tokio::net::TcpListener;
 
 use crate::commands::topics::TopicLayoutArgs;
+use crate::commands::views::ViewsStoreArgs;
 use crate::kafka_args::KafkaArgs;
 use crate::{demo, health, shutdown};
 
@@ -45,14 +46,10 @@ pub struct UpArgs {
     /// Publish a small synthetic history and show it coming back.
     #[arg(long)]
     pub demo: bool,
-    /// The agencies' bearer tokens (hashed; see `handoff token new`). With
-    /// it, agency systems can POST exports to /v1/ingest/{agency}.
-    #[arg(long, env = "HANDOFF_TOKENS")]
-    pub tokens: Option<PathBuf>,
-    /// The data-sharing policy (default: the deploy/policy.toml this build
-    /// was made with).
-    #[arg(long, env = "HANDOFF_POLICY")]
-    pub policy: Option<PathBuf>,
+    /// The views' store, tokens and policy. With --tokens, agency systems
+    /// can also POST exports to /v1/ingest/{agency}.
+    #[command(flatten)]
+    pub views: ViewsStoreArgs,
     /// Largest export accepted over HTTP, in MiB (bigger: use a drop folder).
     #[arg(long, default_value_t = 256)]
     pub max_upload_mib: usize,
@@ -131,53 +128,35 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
     println!("schemas   {} subjects registered", ids.len());
 
     // The views: a sink on the three agency topics, resuming from the
-    // offsets stored with its tables.
-    let views_path = args.data_dir.join("views.db");
+    // offsets stored with its tables, and their API.
+    let default_store = args.data_dir.join("views.db");
+    let views_config = args
+        .views
+        .config(&default_store.to_string_lossy(), "handoff-views")?;
+    let store = views_config.store.clone();
     let views =
-        handoff_views::SqliteViews::open(&views_path, Arc::new(Catalogue::embedded())).await?;
-    let runner = handoff_bus::SinkRunner::new(
-        &kafka,
-        handoff_bus::SinkRunnerConfig::new("handoff-views", &handoff_events::topics::AGENCY),
-        codec.clone(),
-        views,
-    )?;
-    let views_stop = services.clone();
-    tasks.push(tokio::spawn(async move {
-        if let Err(e) = runner.run(views_stop).await {
-            tracing::error!(error = %e, "the views stopped");
-        }
-    }));
-    println!("views     {} (SQLite)", views_path.display());
+        handoff_views::service::start(&kafka, codec.clone(), views_config, services.clone())
+            .await
+            .context("starting the views")?;
+    println!("views     {}", store.describe());
 
     let readiness = Arc::new(health::Readiness::new(&kafka, &registry_url)?);
-    let mut app = health::router(readiness);
-    let mut http_ingest = "off (no --tokens): no ingest or views API".to_owned();
-    if let Some(path) = &args.tokens {
-        let tokens = handoff_auth::Tokens::load(path)?;
+    let mut app = health::router(readiness).merge(handoff_views::api::router(views.api.clone()));
+    let tokens = views.api.tokens.clone();
+    let mut http_ingest = "off (no --tokens): the API refuses every request".to_owned();
+    if args.views.tokens.is_some() {
         let ingest = handoff_adapters::http::HttpIngest {
             producer: handoff_bus::EventProducer::new(&kafka, codec.clone())?,
-            tokens: Arc::new(tokens),
+            tokens: tokens.clone(),
             ledger: args.data_dir.join("ingest-ledger.db"),
             rejects_dir: args.data_dir.join("rejects"),
             max_body: args.max_upload_mib << 20,
         };
         http_ingest = format!(
-            "POST /v1/ingest/{{ice,hhs,doj}}; GET /v1/children/{{a_number}} ({} tokens)",
-            ingest.tokens.tokens.len()
+            "POST /v1/ingest/{{ice,hhs,doj}} ({} tokens)",
+            tokens.tokens.len()
         );
-        let policy = match &args.policy {
-            Some(path) => handoff_views::policy::Policy::load(path)?,
-            None => handoff_views::policy::Policy::shipped(),
-        };
-        let api = handoff_views::api::ApiState {
-            views: handoff_views::SqliteViews::open(&views_path, Arc::new(Catalogue::embedded()))
-                .await?,
-            policy,
-            tokens: ingest.tokens.clone(),
-        };
-        app = app
-            .merge(handoff_adapters::http::router(Arc::new(ingest)))
-            .merge(handoff_views::api::router(Arc::new(api)));
+        app = app.merge(handoff_adapters::http::router(Arc::new(ingest)));
     }
     let listener = TcpListener::bind(args.http_listen).await.with_context(|| {
         format!(
@@ -186,7 +165,7 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
         )
     })?;
     println!(
-        "http      http://{} (/healthz, /readyz)",
+        "http      http://{} (/healthz, /readyz, /v1/..., /openapi.json, /metrics)",
         listener.local_addr()?
     );
     println!("ingest    {http_ingest}");
@@ -201,18 +180,24 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
     }));
 
     if args.demo {
-        demo::run(&kafka, codec.clone(), &views_path).await?;
+        demo::run(&kafka, codec.clone(), &views.api).await?;
     }
     println!("ready. Ctrl-C or SIGTERM to stop.");
 
-    stop.cancelled().await;
+    let failed = tokio::select! {
+        _ = stop.cancelled() => false,
+        _ = views.failed.cancelled() => true,
+    };
     services.cancel();
-    for task in tasks {
+    for task in tasks.into_iter().chain(views.tasks) {
         let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
     }
     #[cfg(feature = "embedded-broker")]
     if let Some(broker) = embedded {
         broker.stop().await;
+    }
+    if failed {
+        anyhow::bail!("the views stopped on an error (see the log above)");
     }
     println!("stopped.");
     Ok(ExitCode::SUCCESS)

@@ -1,0 +1,128 @@
+//! `handoff views`: the view builder and its API on their own, against a
+//! running cluster and registry. Several instances with one `--group` and
+//! one PostgreSQL `--store` share the work and build the same views as one.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use handoff_events::{Catalogue, Codec};
+use handoff_views::service::{self, RunningViews, ViewsConfig};
+use handoff_views::StoreLocation;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::kafka_args::KafkaArgs;
+use crate::shutdown;
+
+/// Where the views live and who may read them: shared by `views` and `up`.
+#[derive(Args, Debug, Clone)]
+pub struct ViewsStoreArgs {
+    /// The views' store: a SQLite file path, or postgres://user:pass@host/db
+    /// (shared by several `handoff views` instances). `up` defaults to
+    /// <data-dir>/views.db.
+    #[arg(long, env = "HANDOFF_STORE")]
+    pub store: Option<String>,
+    /// The agencies' bearer tokens (hashed; see `handoff token new`). Without
+    /// it every API request is refused (401).
+    #[arg(long, env = "HANDOFF_TOKENS")]
+    pub tokens: Option<PathBuf>,
+    /// The data-sharing policy (default: the deploy/policy.toml this build
+    /// was made with).
+    #[arg(long, env = "HANDOFF_POLICY")]
+    pub policy: Option<PathBuf>,
+}
+
+impl ViewsStoreArgs {
+    pub fn config(&self, default_store: &str, group: &str) -> Result<ViewsConfig> {
+        let tokens = match &self.tokens {
+            Some(path) => handoff_auth::Tokens::load(path)?,
+            None => handoff_auth::Tokens::default(),
+        };
+        let policy = match &self.policy {
+            Some(path) => handoff_views::policy::Policy::load(path)?,
+            None => handoff_views::policy::Policy::shipped(),
+        };
+        Ok(ViewsConfig {
+            store: StoreLocation::parse(self.store.as_deref().unwrap_or(default_store)),
+            group: group.to_owned(),
+            policy,
+            tokens: Arc::new(tokens),
+        })
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ViewsArgs {
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    #[command(flatten)]
+    pub store: ViewsStoreArgs,
+    /// The schema registry the events' schemas are in.
+    #[arg(
+        long,
+        env = "HANDOFF_REGISTRY_URL",
+        default_value = "http://127.0.0.1:8081"
+    )]
+    pub registry_url: String,
+    /// Consumer group; instances sharing one PostgreSQL store share it.
+    #[arg(long, default_value = "handoff-views")]
+    pub group: String,
+    /// Where the views API (and /metrics, /openapi.json) listens.
+    #[arg(long, default_value = "127.0.0.1:8082")]
+    pub http_listen: SocketAddr,
+}
+
+/// Serves the views API until `stop`; returns the server task.
+pub async fn serve(
+    views: &RunningViews,
+    listen: SocketAddr,
+    stop: CancellationToken,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}; pass another --http-listen"))?;
+    let address = listener.local_addr()?;
+    let app = handoff_views::api::router(views.api.clone());
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await
+        {
+            tracing::error!(error = %e, "http server failed");
+        }
+    });
+    Ok((address, task))
+}
+
+pub async fn run(args: ViewsArgs) -> Result<ExitCode> {
+    let stop = shutdown::on_signal();
+    let kafka = args.kafka.or_local()?;
+    let codec = Codec::new(&args.registry_url, Arc::new(Catalogue::embedded()));
+    let config = args.store.config("data/views.db", &args.group)?;
+    let location = config.store.describe();
+    let views = service::start(&kafka, codec, config, stop.child_token())
+        .await
+        .context("starting the views")?;
+    let (address, server) = serve(&views, args.http_listen, stop.child_token()).await?;
+    println!("views     {location} (group {})", args.group);
+    println!("http      http://{address} (/v1/..., /openapi.json, /metrics)");
+    println!("ready. Ctrl-C or SIGTERM to stop.");
+    let failed = tokio::select! {
+        _ = stop.cancelled() => false,
+        _ = views.failed.cancelled() => true,
+    };
+    stop.cancel();
+    for task in views.tasks.into_iter().chain([server]) {
+        let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+    }
+    if failed {
+        anyhow::bail!("the views stopped on an error (see the log above)");
+    }
+    println!("stopped.");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,85 @@
+//! The views as a running service: the sink on the three agency topics,
+//! the audit publisher, and the API state, started together by
+//! `handoff views` and by `handoff up`.
+
+use std::sync::Arc;
+
+use handoff_auth::Tokens;
+use handoff_bus::{KafkaConfig, SinkRunner, SinkRunnerConfig};
+use handoff_events::{topics, Catalogue, Codec};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::ApiState;
+use crate::metrics::Metrics;
+use crate::policy::Policy;
+use crate::projection::Views;
+use crate::store::{Store, StoreLocation};
+
+pub struct ViewsConfig {
+    pub store: StoreLocation,
+    /// Instances sharing one PostgreSQL store share this consumer group.
+    pub group: String,
+    pub policy: Policy,
+    pub tokens: Arc<Tokens>,
+}
+
+pub struct RunningViews {
+    /// The sink loop and the audit publisher; they end on shutdown.
+    pub tasks: Vec<JoinHandle<()>>,
+    pub api: Arc<ApiState>,
+    /// Fires if the sink stops on an error it cannot get past: the caller
+    /// should stop too rather than serve views that no longer advance.
+    pub failed: CancellationToken,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("cannot start the views consumer: {0}")]
+    Consumer(#[from] handoff_bus::SinkRunError),
+}
+
+pub async fn start(
+    kafka: &KafkaConfig,
+    codec: Codec,
+    config: ViewsConfig,
+    shutdown: CancellationToken,
+) -> Result<RunningViews, StartError> {
+    let catalogue = Arc::new(Catalogue::embedded());
+    let metrics = Arc::new(Metrics::default());
+    let views = Views::open(&config.store, catalogue.clone(), metrics.clone()).await?;
+    let runner = SinkRunner::new(
+        kafka,
+        SinkRunnerConfig::new(&config.group, &topics::AGENCY),
+        codec,
+        views,
+    )?;
+    metrics.watch_sink(runner.stats());
+    let failed = CancellationToken::new();
+    let (sink_stop, sink_failed) = (shutdown.clone(), failed.clone());
+    let sink = tokio::spawn(async move {
+        if let Err(e) = runner.run(sink_stop).await {
+            tracing::error!(error = %e, "the views stopped");
+            sink_failed.cancel();
+        }
+    });
+    let audit = tokio::spawn(crate::audit::publish(
+        config.store.clone(),
+        kafka.clone(),
+        shutdown,
+    ));
+    let api = Arc::new(ApiState {
+        store: Store::open(&config.store).await?,
+        catalogue,
+        policy: config.policy,
+        tokens: config.tokens,
+        metrics,
+    });
+    Ok(RunningViews {
+        tasks: vec![sink, audit],
+        api,
+        failed,
+    })
+}

@@ -1,0 +1,185 @@
+//! Where the views live: SQLite (a file, the embedded default) or
+//! PostgreSQL (`postgres://...`, shared by several instances). Both run
+//! the same statements on the same tables (`schema.rs`); only connecting,
+//! the transaction start and the per-child locks differ.
+
+mod postgres;
+mod schema;
+mod sqlite;
+mod value;
+
+use std::path::PathBuf;
+
+pub use value::Value;
+
+use postgres::PgDb;
+use sqlite::SqliteDb;
+
+/// A store location as given on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl StoreLocation {
+    /// `postgres://` or `postgresql://` URLs name PostgreSQL; anything
+    /// else (optionally `sqlite:`-prefixed) is a SQLite file path.
+    pub fn parse(text: &str) -> StoreLocation {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            StoreLocation::Postgres(text.to_owned())
+        } else {
+            StoreLocation::Sqlite(PathBuf::from(text.strip_prefix("sqlite:").unwrap_or(text)))
+        }
+    }
+
+    /// For messages: the path, or the URL without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            StoreLocation::Sqlite(p) => p.display().to_string(),
+            StoreLocation::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut u) => {
+                    if u.password().is_some() {
+                        let _ = u.set_password(Some("***"));
+                    }
+                    u.to_string()
+                }
+                Err(_) => "postgres://(unparsable URL)".to_owned(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("views store {location}: {message}")]
+pub struct StoreError {
+    pub location: String,
+    pub message: String,
+}
+
+pub enum Store {
+    Sqlite(SqliteDb),
+    Postgres(PgDb),
+}
+
+impl Store {
+    /// Connects and creates the tables if they are missing.
+    pub async fn open(location: &StoreLocation) -> Result<Store, StoreError> {
+        let err = |message: String| StoreError {
+            location: location.describe(),
+            message,
+        };
+        match location {
+            StoreLocation::Sqlite(path) => {
+                let db = SqliteDb::open(path).await.map_err(|e| err(e.to_string()))?;
+                db.batch(&schema::sqlite_tables())
+                    .await
+                    .map_err(|e| err(e.to_string()))?;
+                Ok(Store::Sqlite(db))
+            }
+            StoreLocation::Postgres(url) => {
+                let db = PgDb::open(url).await.map_err(|e| err(pg_message(&e)))?;
+                // Instances starting together would race on CREATE TABLE;
+                // one at a time under a session lock.
+                let ddl = format!(
+                    "SELECT pg_advisory_lock(4242); {} SELECT pg_advisory_unlock(4242);",
+                    schema::postgres_tables()
+                );
+                db.batch(&ddl).await.map_err(|e| err(pg_message(&e)))?;
+                Ok(Store::Postgres(db))
+            }
+        }
+    }
+
+    pub fn location(&self) -> StoreLocation {
+        match self {
+            Store::Sqlite(db) => StoreLocation::Sqlite(db.path.clone()),
+            Store::Postgres(db) => StoreLocation::Postgres(db.url.clone()),
+        }
+    }
+
+    fn error(&self, message: String) -> StoreError {
+        StoreError {
+            location: self.location().describe(),
+            message,
+        }
+    }
+
+    pub async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, StoreError> {
+        match self {
+            Store::Sqlite(db) => db
+                .execute(sql, params)
+                .await
+                .map_err(|e| self.error(format!("{e} (in: {sql})"))),
+            Store::Postgres(db) => db
+                .execute(sql, params)
+                .await
+                .map_err(|e| self.error(format!("{} (in: {sql})", pg_message(&e)))),
+        }
+    }
+
+    pub async fn query(
+        &self,
+        sql: &str,
+        params: Vec<Value>,
+    ) -> Result<Vec<Vec<Value>>, StoreError> {
+        match self {
+            Store::Sqlite(db) => db
+                .query(sql, params)
+                .await
+                .map_err(|e| self.error(format!("{e} (in: {sql})"))),
+            Store::Postgres(db) => db
+                .query(sql, params)
+                .await
+                .map_err(|e| self.error(format!("{} (in: {sql})", pg_message(&e)))),
+        }
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock now,
+    /// not at the first write, so the batch never fails half way on a lock.
+    pub async fn begin(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(db) => db.begin().await.map_err(|e| self.error(e.to_string())),
+            Store::Postgres(db) => db
+                .batch("BEGIN")
+                .await
+                .map_err(|e| self.error(pg_message(&e))),
+        }
+    }
+
+    pub async fn commit(&self) -> Result<(), StoreError> {
+        self.batch("COMMIT").await
+    }
+
+    pub async fn rollback(&self) {
+        let _ = self.batch("ROLLBACK").await;
+    }
+
+    async fn batch(&self, sql: &str) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(db) => db.batch(sql).await.map_err(|e| self.error(e.to_string())),
+            Store::Postgres(db) => db.batch(sql).await.map_err(|e| self.error(pg_message(&e))),
+        }
+    }
+
+    /// Serialises writers of the same children (sorted A-numbers) until
+    /// the transaction ends. SQLite's single writer needs nothing more.
+    pub async fn lock_children(&self, a_numbers: &[String]) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(_) => Ok(()),
+            Store::Postgres(db) => db
+                .lock_children(a_numbers)
+                .await
+                .map_err(|e| self.error(pg_message(&e))),
+        }
+    }
+}
+
+/// tokio-postgres's Display for server errors is just "db error"; the
+/// server's own message is what says what is wrong.
+fn pg_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.severity(), db.message()),
+        None => e.to_string(),
+    }
+}

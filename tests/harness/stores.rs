@@ -1,0 +1,117 @@
+//! The views' stores for tests: a SQLite file in a temporary directory, or
+//! a fresh PostgreSQL database on the local server (`scripts/setup.sh`
+//! starts it and creates the `handoff` role), dropped when the test ends.
+//! `HANDOFF_TEST_POSTGRES` names another server's maintenance database.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use handoff_views::StoreLocation;
+use tempfile::TempDir;
+
+const DEFAULT_SERVER: &str = "postgres://handoff:handoff@127.0.0.1:5432/postgres";
+
+pub enum TestStore {
+    Sqlite(TempDir),
+    Postgres { server: String, database: String },
+}
+
+fn server() -> String {
+    std::env::var("HANDOFF_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_SERVER.to_owned())
+}
+
+/// Runs one statement on the server's maintenance database.
+fn admin(server: &str, sql: &str) {
+    let (server, sql) = (server.to_owned(), sql.to_owned());
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async {
+                let (client, connection) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!("cannot reach PostgreSQL at {server} ({e}); run scripts/setup.sh")
+                    });
+                tokio::spawn(connection);
+                client
+                    .batch_execute(&sql)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+            })
+    })
+    .join()
+    .expect("admin thread");
+}
+
+impl TestStore {
+    pub fn sqlite() -> TestStore {
+        TestStore::Sqlite(tempfile::tempdir().expect("temp dir"))
+    }
+
+    pub fn postgres() -> TestStore {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let database = format!(
+            "handoff_test_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        let server = server();
+        admin(
+            &server,
+            &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
+        );
+        admin(&server, &format!("CREATE DATABASE {database}"));
+        TestStore::Postgres { server, database }
+    }
+
+    pub fn location(&self) -> StoreLocation {
+        match self {
+            TestStore::Sqlite(dir) => StoreLocation::Sqlite(dir.path().join("views.db")),
+            TestStore::Postgres { server, database } => {
+                let mut url = url::Url::parse(server).expect("server URL");
+                url.set_path(database);
+                StoreLocation::Postgres(url.to_string())
+            }
+        }
+    }
+
+    /// The location as `--store` takes it.
+    pub fn arg(&self) -> String {
+        match self.location() {
+            StoreLocation::Sqlite(path) => path.display().to_string(),
+            StoreLocation::Postgres(url) => url,
+        }
+    }
+}
+
+impl Drop for TestStore {
+    fn drop(&mut self) {
+        if let TestStore::Postgres { server, database } = self {
+            admin(
+                server,
+                &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
+            );
+        }
+    }
+}
+
+/// Runs an async test body once on SQLite and once on PostgreSQL:
+/// `both_stores!(name, body_fn)` defines `name::sqlite` and
+/// `name::postgres`, each calling `body_fn(TestStore)`.
+#[macro_export]
+macro_rules! both_stores {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$body($crate::stores::TestStore::sqlite()).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$body($crate::stores::TestStore::postgres()).await
+            }
+        }
+    };
+}

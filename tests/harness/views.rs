@@ -1,0 +1,146 @@
+//! Running the views in tests: in-process on a test stack, and waiting
+//! until they have applied everything on the agency topics.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use handoff_auth::{new_token, Tokens};
+use handoff_bus::KafkaConfig;
+use handoff_events::{topics, Agency};
+use handoff_views::policy::Policy;
+use handoff_views::service::{self, RunningViews, ViewsConfig};
+use handoff_views::{Store, StoreLocation};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use tokio_util::sync::CancellationToken;
+
+use crate::stores::TestStore;
+use crate::Stack;
+
+/// The views running in-process, with one token per agency.
+pub struct TestViews {
+    pub running: RunningViews,
+    pub stop: CancellationToken,
+    /// Bearer secrets by agency.
+    pub secrets: HashMap<Agency, String>,
+}
+
+impl TestViews {
+    pub async fn start(stack: &Stack, store: &TestStore, group: &str) -> TestViews {
+        let mut secrets = HashMap::new();
+        let mut tokens = Vec::new();
+        for agency in Agency::ALL {
+            let (secret, entry) = new_token(&format!("{}-reader", agency.symbol()), agency);
+            secrets.insert(agency, secret);
+            tokens.push(entry);
+        }
+        let stop = CancellationToken::new();
+        let running = service::start(
+            &stack.kafka,
+            stack.codec(),
+            ViewsConfig {
+                store: store.location(),
+                group: group.to_owned(),
+                policy: Policy::shipped(),
+                tokens: Arc::new(Tokens { tokens }),
+            },
+            stop.clone(),
+        )
+        .await
+        .expect("views start");
+        TestViews {
+            running,
+            stop,
+            secrets,
+        }
+    }
+
+    /// Serves the API on a free port; returns its base URL.
+    pub async fn serve(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = handoff_views::api::router(self.running.api.clone());
+        let stop = self.stop.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+                .unwrap();
+        });
+        base
+    }
+
+    pub async fn stop(self) {
+        self.stop.cancel();
+        for task in self.running.tasks {
+            task.await.unwrap();
+        }
+        assert!(
+            !self.running.failed.is_cancelled(),
+            "the views stopped on an error"
+        );
+    }
+}
+
+/// The end offset of every partition of the agency topics.
+pub fn agency_topic_ends(kafka: &KafkaConfig) -> HashMap<(String, i32), i64> {
+    let consumer: BaseConsumer = kafka.consumer("watermarks").create().expect("consumer");
+    let mut out = HashMap::new();
+    for topic in topics::AGENCY {
+        let metadata = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(10))
+            .expect("metadata");
+        for p in metadata.topics()[0].partitions() {
+            let (_, high) = consumer
+                .fetch_watermarks(topic, p.id(), Duration::from_secs(10))
+                .expect("watermarks");
+            out.insert((topic.to_owned(), p.id()), high);
+        }
+    }
+    out
+}
+
+/// The views' stored next offsets.
+pub async fn stored_offsets(store: &Store) -> HashMap<(String, i32), i64> {
+    store
+        .query("SELECT topic, partition, next FROM sink_offsets", vec![])
+        .await
+        .expect("offsets")
+        .into_iter()
+        .map(|r| {
+            (
+                (
+                    r[0].as_str().unwrap().to_owned(),
+                    r[1].as_i64().unwrap() as i32,
+                ),
+                r[2].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Waits until the store's offsets reach the end of every non-empty
+/// agency partition as it is now.
+pub async fn wait_caught_up(kafka: &KafkaConfig, location: &StoreLocation, within: Duration) {
+    let kafka = kafka.clone();
+    let ends = tokio::task::spawn_blocking(move || agency_topic_ends(&kafka))
+        .await
+        .unwrap();
+    let store = Store::open(location).await.expect("store");
+    let deadline = Instant::now() + within;
+    loop {
+        let stored = stored_offsets(&store).await;
+        let behind: Vec<_> = ends
+            .iter()
+            .filter(|(tp, end)| **end > 0 && stored.get(*tp).copied().unwrap_or(0) < **end)
+            .collect();
+        if behind.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the views did not catch up within {within:?}: behind on {behind:?}, stored {stored:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
