@@ -224,9 +224,22 @@ async fn api_story(store: TestStore) {
             "{path} missing from /openapi.json"
         );
     }
-    let (status, metrics) = get(&base, "/metrics", None).await;
-    assert_eq!(status, 200);
-    let metrics = metrics.as_str().unwrap().to_owned();
+    // Lag comes from the consumer's statistics, every 5 s.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let metrics = loop {
+        let (status, metrics) = get(&base, "/metrics", None).await;
+        assert_eq!(status, 200);
+        let metrics = metrics.as_str().unwrap().to_owned();
+        if metrics.contains("handoff_views_consumer_lag{") {
+            break metrics;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no lag in {metrics}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert!(
+        metrics.contains("handoff_views_consumer_lag{topic=\"handoff.ice.v1\",partition=\"0\"} 0"),
+        "caught up, so no lag: {metrics}"
+    );
     assert!(
         metrics.contains("handoff_views_events_applied_total{event_type=\"FailedToAppear\"}"),
         "{metrics}"

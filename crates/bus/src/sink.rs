@@ -119,6 +119,13 @@ pub struct SinkRunnerConfig {
     pub max_batch: usize,
     /// How long to wait to fill a batch once it has one event. Default 20 ms.
     pub linger: Duration,
+    /// After this long with no partition assigned, leave and rejoin the
+    /// group. Default 15 s. Tansu 0.6's coordinator can leave a member that
+    /// joined after another was killed with an empty assignment and never
+    /// rebalance again; rejoining makes it compute a fresh one. On Apache
+    /// Kafka an instance only sits empty when the group has more instances
+    /// than partitions, and then it rejoins (one rebalance) this often.
+    pub rejoin_when_unassigned: Duration,
 }
 
 impl SinkRunnerConfig {
@@ -128,6 +135,7 @@ impl SinkRunnerConfig {
             topics: topics.iter().map(|t| (*t).to_owned()).collect(),
             max_batch: 500,
             linger: Duration::from_millis(20),
+            rejoin_when_unassigned: Duration::from_secs(15),
         }
     }
 }
@@ -294,6 +302,14 @@ impl<S: Sink> SinkRunner<S> {
         client.set("partition.assignment.strategy", "range");
         // Statistics carry the per-partition lag the metrics report.
         client.set("statistics.interval.ms", "5000");
+        // A killed instance's partitions wait this long for a new owner
+        // (librdkafka's default is 45 s), unless the operator set it.
+        let configured = |key: &str| {
+            kafka.properties.contains_key(key) || kafka.consumer_properties.contains_key(key)
+        };
+        if !configured("session.timeout.ms") {
+            client.set("session.timeout.ms", "10000");
+        }
         let consumer: StreamConsumer<SinkContext> =
             client.create_with_context(context).map_err(client_err)?;
         let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
@@ -318,9 +334,20 @@ impl<S: Sink> SinkRunner<S> {
     /// Consumes and applies until shutdown. Returns the sink for inspection.
     pub async fn run(self, shutdown: CancellationToken) -> Result<S, SinkRunError> {
         let SinkRunner { parts, mut sink } = self;
+        let mut unassigned_since = tokio::time::Instant::now();
+        let mut check = tokio::time::interval(Duration::from_secs(1));
         loop {
             let first = tokio::select! {
                 _ = shutdown.cancelled() => return Ok(sink),
+                _ = check.tick() => {
+                    if !parts.positions().is_empty() {
+                        unassigned_since = tokio::time::Instant::now();
+                    } else if unassigned_since.elapsed() > parts.config.rejoin_when_unassigned {
+                        parts.rejoin()?;
+                        unassigned_since = tokio::time::Instant::now();
+                    }
+                    continue;
+                }
                 m = parts.consumer.recv() => m,
             };
             parts.check_failure()?;
@@ -367,6 +394,23 @@ impl Parts {
             .positions
             .lock()
             .expect("positions lock")
+    }
+
+    /// Leaves the group and joins it again, for a fresh assignment.
+    fn rejoin(&self) -> Result<(), SinkRunError> {
+        tracing::warn!(
+            group = %self.config.group_id,
+            after = ?self.config.rejoin_when_unassigned,
+            "no partitions assigned; rejoining the group"
+        );
+        let topics: Vec<&str> = self.config.topics.iter().map(String::as_str).collect();
+        self.consumer.unsubscribe();
+        self.consumer
+            .subscribe(&topics)
+            .map_err(|source| SinkRunError::Client {
+                group: self.config.group_id.clone(),
+                source,
+            })
     }
 
     fn check_failure(&self) -> Result<(), SinkRunError> {

@@ -1,150 +1,174 @@
-//! `handoff up --demo`: a small synthetic history on the bus, read back
-//! and summarised, so a newcomer sees events flow within a minute.
-//! Every value is made up.
+//! `handoff up --demo`: a small generated history (500 synthetic
+//! children, every value made up) written in the agencies' native layouts,
+//! ingested through the adapters, and shown coming out of the views: one
+//! child's story merged across the three agencies, each agency's view, and
+//! the data-quality findings beside what `truth.json` says they must be.
+//! Run again on the same data directory, it publishes nothing twice.
 
-use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
+use handoff_adapters::ingest::expand;
+use handoff_adapters::{ingest_files, Layout, Ledger, Progress, Publisher, RejectWriter};
 use handoff_bus::{EventProducer, KafkaConfig};
-use handoff_events::{samples, topics, ANumber, Codec, Event};
+use handoff_events::{Codec, Timestamp};
+use handoff_gen::{GenConfig, Truth};
 use handoff_views::api::ApiState;
-use handoff_views::queries::Queries;
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::Message;
+use handoff_views::queries::{Paging, Queries};
 
-/// Synthetic A-numbers of the demo children (never assigned to anyone:
-/// the 0000001xx range is only used here and in tests).
-const CHILDREN: [&str; 3] = ["A000000101", "A000000102", "A000000103"];
+const CHILDREN: u64 = 500;
 
-pub async fn run(kafka: &KafkaConfig, codec: Codec, views: &ApiState) -> Result<()> {
-    let producer = EventProducer::new(kafka, codec.clone())?;
-    let mut published = Vec::new();
-    for child in CHILDREN {
-        let a: ANumber = child.parse()?;
-        for event in samples::one_of_each(a) {
-            producer.publish(&event, None).await?;
-            published.push(event);
-        }
-    }
+pub async fn run(
+    kafka: &KafkaConfig,
+    codec: Codec,
+    views: &ApiState,
+    data_dir: &Path,
+) -> Result<()> {
+    let dir = data_dir.join("demo");
+    let config = GenConfig {
+        children: CHILDREN,
+        ..GenConfig::default()
+    };
+    let truth = handoff_gen::generate(&config, &dir, |_| {}).context("demo: generating")?;
     println!(
-        "demo: published {} events for {} synthetic children",
-        published.len(),
-        CHILDREN.len()
+        "demo: generated {CHILDREN} synthetic children's exports in {} (ICE CSV, ORR JSON Lines, EOIR tables)",
+        dir.display()
     );
 
-    let wanted: HashSet<String> = published
-        .iter()
-        .map(|e| e.meta().event_id.clone())
-        .collect();
-    let group = format!("handoff-demo-{}", unique_suffix());
-    let consumer: StreamConsumer = kafka.consumer(&group).create()?;
-    consumer.subscribe(&topics::AGENCY)?;
-    let mut seen: Vec<(String, Event)> = Vec::new();
-    let mut seen_ids = HashSet::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while seen_ids.len() < wanted.len() {
-        let message = match tokio::time::timeout_at(deadline, consumer.recv()).await {
-            Ok(m) => m?,
-            Err(_) => bail!(
-                "demo: only {} of {} events came back within 60 s",
-                seen_ids.len(),
-                wanted.len()
-            ),
-        };
-        let Some(payload) = message.payload() else {
-            continue;
-        };
-        let event = codec.decode(payload).await?;
-        if wanted.contains(&event.meta().event_id) && seen_ids.insert(event.meta().event_id.clone())
-        {
-            seen.push((message.topic().to_owned(), event));
-        }
+    let producer = EventProducer::new(kafka, codec)?;
+    let ledger = Ledger::open(&dir.join("ledger.db")).await?;
+    let rejects = RejectWriter::create(&dir.join("rejects.jsonl"))?;
+    let mut publisher = Publisher::new(producer, ledger, rejects);
+    for (agency, layout) in [
+        ("ice", Layout::Ice),
+        ("hhs", Layout::Hhs),
+        ("doj", Layout::Doj { public: false }),
+    ] {
+        let files = expand(&[dir.join(agency)])?;
+        ingest_files(layout, &files, &mut publisher, &mut Progress::new(0, false)).await?;
     }
-    let mut per_topic: BTreeMap<&str, usize> = BTreeMap::new();
-    for (topic, _) in &seen {
-        *per_topic.entry(topic.as_str()).or_default() += 1;
-    }
-    println!("demo: read every event back from the bus:");
-    for (topic, n) in per_topic {
-        println!("  {topic:<18} {n:>4} events");
-    }
-    let first = CHILDREN[0];
-    let mut timeline: Vec<&Event> = seen
-        .iter()
-        .map(|(_, e)| e)
-        .filter(|e| e.meta().a_number.as_ref().map(ANumber::as_str) == Some(first))
-        .collect();
-    timeline.sort_by_key(|e| (e.meta().occurred_at, e.record_name()));
-    println!("demo: timeline of synthetic child {first}, across agencies, in event time:");
-    for event in timeline {
-        let m = event.meta();
-        println!(
-            "  {}  {:<9} {}",
-            m.occurred_at.to_datetime().format("%Y-%m-%d"),
-            m.source_agency.symbol(),
-            event.record_name()
-        );
-    }
-    show_view(views, first, published.len() / CHILDREN.len()).await
+    let summary = publisher.finish().await?;
+    let total = summary.total();
+    println!(
+        "demo: ingested {} records: {} events published, {} duplicate rows, {} rejected (reasons in {})",
+        total.records,
+        total.events_published,
+        total.duplicates,
+        total.rejected.values().sum::<u64>(),
+        dir.join("rejects.jsonl").display()
+    );
+
+    let queries = Queries {
+        store: &views.store,
+        catalogue: &views.catalogue,
+    };
+    wait_for_views(&queries, &truth).await?;
+    show_child(&queries).await?;
+    show_views(&queries, &truth).await
 }
 
-/// Waits for the views to hold the whole story of `a_number`, then prints
-/// the merged record as each agency sees it.
-async fn show_view(api: &ApiState, a_number: &str, events: usize) -> Result<()> {
-    let views = Queries {
-        store: &api.store,
-        catalogue: &api.catalogue,
+/// Waits until every FTA and every child of the history is in the views.
+async fn wait_for_views(queries: &Queries<'_>, truth: &Truth) -> Result<()> {
+    let none = Paging {
+        limit: 0,
+        offset: 0,
     };
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let state = loop {
-        if let Some(state) = views.child(a_number).await? {
-            if state.events >= events {
-                break state;
-            }
+    let children = truth.facts.children + truth.facts.single_agency_a_numbers;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
+    loop {
+        let ftas = queries.ftas(None, None, None, none).await?.total as u64;
+        let known = queries
+            .store
+            .query("SELECT COUNT(*) FROM children", vec![])
+            .await?[0][0]
+            .as_i64()
+            .unwrap_or(0) as u64;
+        if ftas >= truth.facts.fta_events && known >= children {
+            return Ok(());
         }
         if tokio::time::Instant::now() > deadline {
-            bail!("demo: the views did not catch up within 60 s");
+            bail!("demo: the views hold {known} of {children} children after 3 minutes");
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// One child who missed a hearing: the story the three agencies hold.
+async fn show_child(queries: &Queries<'_>) -> Result<()> {
+    let first = queries
+        .ftas(
+            None,
+            None,
+            None,
+            Paging {
+                limit: 1,
+                offset: 0,
+            },
+        )
+        .await?;
+    let Some(a_number) = first.items.first().and_then(|i| i["a_number"].as_str()) else {
+        return Ok(());
+    };
+    let Some(state) = queries.child(a_number).await? else {
+        return Ok(());
     };
     println!(
-        "demo: the views merged {} events from {} agencies into one record:",
-        state.events,
+        "demo: synthetic child {a_number}, merged from {} agencies in event time:",
         state.agencies.len()
     );
-    println!("  NTA {:?}, court {}, {} hearings, {} failure(s) to appear ({} followed up by ERO, {} recorded by OPLA too)",
-        state.nta_status,
-        state.court.as_deref().unwrap_or("-"),
-        state.hearings.len(),
-        state.ftas.len(),
-        state.ftas.iter().filter(|f| !f.follow_ups.is_empty()).count(),
-        state.ftas.iter().filter(|f| f.opla_recorded).count(),
-    );
-    if let Some(latest) = state.latest_address() {
-        let a = &latest.address;
+    for entry in &state.timeline {
         println!(
-            "  latest address from {} on {}: {}, {} {}{}",
+            "  {}  {:<9} {}",
+            entry.at.to_datetime().format("%Y-%m-%d"),
+            entry.agency.symbol(),
+            entry.event
+        );
+    }
+    if let Some(latest) = state.latest_address() {
+        println!(
+            "  latest address from {} ({}), {} {}",
             latest.agency.symbol(),
             latest.at.to_datetime().format("%Y-%m-%d"),
-            a.city.as_deref().unwrap_or("-"),
-            a.state.as_deref().unwrap_or("-"),
-            a.postal_code.as_deref().unwrap_or("-"),
-            if a.missing_secondary_unit {
-                " (missing the apartment number)"
-            } else {
-                ""
-            }
+            latest.address.city.as_deref().unwrap_or("-"),
+            latest.address.state.as_deref().unwrap_or("-"),
         );
     }
     Ok(())
 }
 
-/// Nanoseconds since the epoch: a fresh consumer group per demo run, so it
-/// reads the topics from the start.
-fn unique_suffix() -> String {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos().to_string())
-        .unwrap_or_default()
+/// Each agency's view and the data-quality findings, against truth.json.
+async fn show_views(queries: &Queries<'_>, truth: &Truth) -> Result<()> {
+    let as_of = Timestamp::start_of(truth.config.as_of.succ_opt().unwrap_or(truth.config.as_of));
+    let none = Paging {
+        limit: 0,
+        offset: 0,
+    };
+    println!("demo: the views as of {}:", truth.config.as_of);
+    for (view, what) in [
+        ("ice", "children ICE knows"),
+        ("hhs_orr", "children ORR released"),
+        ("doj_eoir", "open immigration court cases"),
+    ] {
+        let n = queries.agency_view(view, as_of, none).await?.total;
+        println!("  /v1/views/{view:<9} {n:>6} {what}");
+    }
+    let f = &truth.facts;
+    let counts = queries.data_quality_summary(60, as_of).await?;
+    println!("demo: data quality (found by the views / planted by the generator):");
+    for (kind, found) in counts {
+        let planted = match kind {
+            "fta_without_follow_up" => f.ftas_without_follow_up,
+            "fta_missing_in_opla" => f.eoir_fta_missing_in_opla,
+            "fta_missing_in_eoir" => f.opla_fta_missing_in_eoir,
+            "address_disagreement" => f.address_disagreements,
+            "bad_address" => f.bad_latest_addresses.values().sum(),
+            "single_agency" => f.single_agency_a_numbers,
+            "nta_not_served" => f.released_without_served_nta_over_60_days,
+            _ => f.hearings_without_outcome,
+        };
+        println!("  {kind:<24} {found:>6} / {planted}");
+    }
+    println!("demo: the API: curl -H 'Authorization: Bearer <token>' http://<http>/v1/data-quality (tokens: handoff token new)");
+    Ok(())
 }

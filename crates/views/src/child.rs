@@ -80,6 +80,46 @@ pub struct Sponsor {
     pub relationship: String,
 }
 
+/// One event in a child's timeline: when, who reported it, what it was.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineEntry {
+    pub at: Timestamp,
+    pub agency: Agency,
+    pub event: &'static str,
+}
+
+/// The field of the merged record an event type feeds. The timeline shows
+/// an agency an event only if the policy grants it that field, so the
+/// timeline never reveals what the record hides (ORR sees no safety
+/// concern in either).
+pub fn field_fed_by(event_type: &str) -> &'static str {
+    match event_type {
+        "ChildEncountered" => "encountered_at",
+        "TransferredToOrr" => "transferred_to_orr_at",
+        "PlacedInOrrCare" => "placed_at",
+        "ReleasedToSponsor" => "released_at",
+        "LeftOrrCare" => "left_care",
+        "WellbeingCallCompleted" => "wellbeing_calls",
+        "PostReleaseServicesStarted" | "PostReleaseServicesEnded" => "post_release_services",
+        "NoticeToAppearIssued" => "nta_issued_at",
+        "NoticeToAppearServed" => "nta_served_at",
+        "NoticeToAppearFiled" => "nta_filed_at",
+        "FieldOfficeAssigned" => "area_of_responsibility",
+        "SafetyConcernRaised" => "safety_concerns",
+        "FtaFollowUpRecorded" | "FailedToAppear" => "ftas",
+        "HearingOutcomeRecorded" => "opla_only_ftas",
+        "CaseOpened" => "case_opened_at",
+        "CaseVenueChanged" => "court",
+        "CaseCompleted" => "case_completed",
+        "InAbsentiaOrderIssued" => "in_absentia_at",
+        "HearingScheduled" | "HearingAdjourned" | "HearingAttended" => "hearings",
+        "AddressChanged" => "addresses",
+        // An event type added later stays out of every timeline until
+        // it is mapped here.
+        _ => "",
+    }
+}
+
 /// Everything known about one child, as of the events folded so far.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct ChildState {
@@ -110,6 +150,8 @@ pub struct ChildState {
     pub wellbeing_calls: Vec<(Timestamp, bool)>,
     pub agencies: Vec<Agency>,
     pub events: usize,
+    /// Every event, in the order folded (event time).
+    pub timeline: Vec<TimelineEntry>,
 }
 
 /// The order events are folded in: event time, then record time, then id.
@@ -145,6 +187,11 @@ impl ChildState {
         let meta = event.meta();
         let at = meta.occurred_at;
         self.events += 1;
+        self.timeline.push(TimelineEntry {
+            at,
+            agency: meta.source_agency,
+            event: event.record_name(),
+        });
         if !self.agencies.contains(&meta.source_agency) {
             self.agencies.push(meta.source_agency);
             self.agencies.sort();

@@ -12,6 +12,7 @@ use handoff_events::Agency;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::child::field_fed_by;
 use crate::queries::VIEW_FIELDS;
 use crate::ChildState;
 
@@ -118,18 +119,26 @@ impl Policy {
     }
 
     /// The item with only the fields `agency` may read of `view`. An
-    /// agency or view the policy does not name gets nothing.
+    /// agency or view the policy does not name gets nothing. A child's
+    /// `timeline` keeps only the events feeding fields the agency may read.
     pub fn filter(&self, agency: Agency, view: &str, item: &Value) -> Value {
         let Value::Object(fields) = item else {
             return Value::Object(Map::new());
         };
-        Value::Object(
-            fields
-                .iter()
-                .filter(|(name, _)| self.allows(agency, view, name))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        )
+        let mut kept: Map<String, Value> = fields
+            .iter()
+            .filter(|(name, _)| self.allows(agency, view, name))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if view == "child" {
+            if let Some(Value::Array(entries)) = kept.get_mut("timeline") {
+                entries.retain(|e| {
+                    let event = e["event"].as_str().unwrap_or_default();
+                    self.allows(agency, "child", field_fed_by(event))
+                });
+            }
+        }
+        Value::Object(kept)
     }
 }
 
@@ -145,6 +154,36 @@ mod tests {
         assert!(!policy.allows(Agency::DojEoir, "child", "sponsor"));
         assert!(!policy.may_read(Agency::HhsOrr, "ice"));
         assert!(policy.may_read(Agency::Ice, "ice"));
+    }
+
+    #[test]
+    fn the_timeline_shows_only_events_behind_granted_fields() {
+        let state = ChildState::from_events(
+            "A000000777",
+            &handoff_events::samples::one_of_each("A000000777".parse().unwrap()),
+        );
+        let record = serde_json::to_value(&state).unwrap();
+        let policy = Policy::shipped();
+        let events = |agency| -> Vec<String> {
+            policy.filter(agency, "child", &record)["timeline"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["event"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let ice = events(Agency::Ice);
+        assert_eq!(ice.len(), state.events, "ICE sees every event");
+        let orr = events(Agency::HhsOrr);
+        assert!(orr.contains(&"FailedToAppear".to_owned()));
+        assert!(!orr.contains(&"SafetyConcernRaised".to_owned()));
+        assert!(!orr.contains(&"HearingOutcomeRecorded".to_owned()));
+        for e in &orr {
+            assert!(
+                policy.allows(Agency::HhsOrr, "child", field_fed_by(e)),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -180,7 +180,7 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
     }));
 
     if args.demo {
-        demo::run(&kafka, codec.clone(), &views.api).await?;
+        demo::run(&kafka, codec.clone(), &views.api, &args.data_dir).await?;
     }
     println!("ready. Ctrl-C or SIGTERM to stop.");
 

@@ -79,10 +79,11 @@ impl Store {
             }
             StoreLocation::Postgres(url) => {
                 let db = PgDb::open(url).await.map_err(|e| err(pg_message(&e)))?;
-                // Instances starting together would race on CREATE TABLE;
-                // one at a time under a session lock.
+                // Instances starting together would race on CREATE TABLE.
+                // The statements run as one implicit transaction; a lock
+                // held until it commits lets one instance at a time in.
                 let ddl = format!(
-                    "SELECT pg_advisory_lock(4242); {} SELECT pg_advisory_unlock(4242);",
+                    "SELECT pg_advisory_xact_lock(4242); {}",
                     schema::postgres_tables()
                 );
                 db.batch(&ddl).await.map_err(|e| err(pg_message(&e)))?;

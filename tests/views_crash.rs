@@ -1,0 +1,173 @@
+//! Effectively-once views: `handoff views` is killed with SIGKILL at
+//! random points, several times, while a 10,000-child history is being
+//! ingested, and restarted each time. Its tables must end equal, by a
+//! content checksum, to those of an uninterrupted run over the same
+//! topics. On PostgreSQL two instances share the store in one consumer
+//! group (one of them killed each round), which also shows several
+//! instances together build the same views as one.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use handoff_e2e::stores::TestStore;
+use handoff_e2e::views::{agency_topic_ends, stored_offsets, wait_caught_up, TestViews};
+use handoff_e2e::{both_stores, handoff_bin, Stack};
+use handoff_views::checksum::content_checksum;
+use handoff_views::Store;
+use rand::{Rng, SeedableRng};
+
+const CHILDREN: u64 = 10_000;
+const KILLS: usize = 4;
+
+/// The `handoff views` processes of a test, killed however the test ends
+/// (a failed assertion must not leave them running).
+struct Instances(Vec<Child>);
+
+impl Drop for Instances {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn start_views(stack: &Stack, store: &TestStore) -> Child {
+    Command::new(handoff_bin())
+        .args(["views", "--brokers", &stack.kafka.brokers])
+        .args(["--registry-url", stack.registry_url()])
+        .args(["--store", &store.arg()])
+        .args(["--group", "crash", "--http-listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("handoff views starts")
+}
+
+async fn applied(store: &Store) -> i64 {
+    stored_offsets(store).await.values().sum()
+}
+
+both_stores!(killed_views_end_equal_to_an_uninterrupted_run, crash_story);
+
+async fn crash_story(store: TestStore) {
+    let stack = Stack::start().await;
+    stack.codec().register_catalogue().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = handoff_gen::GenConfig {
+        children: CHILDREN,
+        ..handoff_gen::GenConfig::default()
+    };
+    handoff_gen::generate(&config, dir.path(), |_| {}).unwrap();
+
+    // The ingest runs on its own thread while the views are killed.
+    let ingest = {
+        let (kafka, registry, data) = (
+            stack.kafka.clone(),
+            stack.registry_url().to_owned(),
+            dir.path().to_owned(),
+        );
+        let ledger = stack.data_dir().join("ledger.db");
+        std::thread::spawn(move || {
+            for agency in ["ice", "hhs", "doj"] {
+                let out = Command::new(handoff_bin())
+                    .args(["ingest", agency])
+                    .arg(data.join(agency))
+                    .args(["--brokers", &kafka.brokers, "--registry-url", &registry])
+                    .arg("--ledger")
+                    .arg(&ledger)
+                    .arg("--rejects")
+                    .arg(data.join(format!("rejects-{agency}.jsonl")))
+                    .arg("--quiet")
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        })
+    };
+
+    let instances = match store {
+        TestStore::Sqlite(_) => 1,
+        TestStore::Postgres { .. } => 2,
+    };
+    let seed: u64 = rand::rng().random();
+    println!("kill points seeded with {seed}");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut running = Instances(
+        (0..instances)
+            .map(|_| start_views(&stack, &store))
+            .collect(),
+    );
+    let reader = loop {
+        // The first instance creates the tables.
+        if let Ok(s) = Store::open(&store.location()).await {
+            break s;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // Each kill falls at a random moment after the running instances
+    // applied something new, so every kill interrupts real work.
+    let mut progress_at_kills = Vec::new();
+    for _ in 0..KILLS {
+        let before = applied(&reader).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        while applied(&reader).await == before {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the views made no progress in 120 s after a restart (at {before})"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(rng.random_range(0..8000))).await;
+        let victim = rng.random_range(0..running.0.len());
+        running.0[victim].kill().unwrap(); // SIGKILL: no clean shutdown
+        running.0[victim].wait().unwrap();
+        progress_at_kills.push(applied(&reader).await);
+        running.0[victim] = start_views(&stack, &store);
+    }
+    ingest.join().unwrap();
+    let kafka = stack.kafka.clone();
+    let total: i64 = tokio::task::spawn_blocking(move || agency_topic_ends(&kafka))
+        .await
+        .unwrap()
+        .values()
+        .sum();
+    println!("applied at each kill: {progress_at_kills:?} of {total}");
+    assert!(
+        progress_at_kills
+            .iter()
+            .filter(|n| **n > 0 && **n < total)
+            .count()
+            >= 2,
+        "at least two kills fell mid-way: {progress_at_kills:?} of {total}"
+    );
+    wait_caught_up(&stack.kafka, &store.location(), Duration::from_secs(600)).await;
+    drop(running);
+    let (crashed, rows) = content_checksum(&reader).await.unwrap();
+
+    // The same topics, read once without interruption, into a fresh store.
+    let reference = match store {
+        TestStore::Sqlite(_) => TestStore::sqlite(),
+        TestStore::Postgres { .. } => TestStore::postgres(),
+    };
+    let views = TestViews::start(&stack, &reference, "reference").await;
+    wait_caught_up(
+        &stack.kafka,
+        &reference.location(),
+        Duration::from_secs(600),
+    )
+    .await;
+    let (uninterrupted, reference_rows) = content_checksum(&views.running.api.store).await.unwrap();
+    views.stop().await;
+    assert!(rows > CHILDREN, "{rows} rows");
+    assert_eq!(rows, reference_rows);
+    assert_eq!(
+        crashed, uninterrupted,
+        "the crashed run's tables differ from the uninterrupted run's"
+    );
+    stack.stop().await;
+}
