@@ -233,7 +233,10 @@ async fn api_story(store: TestStore) {
         if metrics.contains("handoff_views_consumer_lag{") {
             break metrics;
         }
-        assert!(tokio::time::Instant::now() < deadline, "no lag in {metrics}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no lag in {metrics}"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     assert!(
