@@ -13,6 +13,7 @@ use handoff_e2e::stores::TestStore;
 use handoff_e2e::views::{agency_topic_ends, stored_offsets, wait_caught_up, TestViews};
 use handoff_e2e::{both_stores, handoff_bin, Stack};
 use handoff_views::checksum::content_checksum;
+use handoff_views::schema::open_store;
 use handoff_views::Store;
 use rand::{Rng, SeedableRng};
 
@@ -104,7 +105,7 @@ async fn crash_story(store: TestStore) {
     );
     let reader = loop {
         // The first instance creates the tables.
-        if let Ok(s) = Store::open(&store.location()).await {
+        if let Ok(s) = open_store(&store.location()).await {
             break s;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;

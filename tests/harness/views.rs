@@ -9,6 +9,7 @@ use handoff_auth::{new_token, Tokens};
 use handoff_bus::KafkaConfig;
 use handoff_events::{topics, Agency};
 use handoff_views::policy::Policy;
+use handoff_views::schema::open_store;
 use handoff_views::service::{self, RunningViews, ViewsConfig};
 use handoff_views::{Store, StoreLocation};
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -126,7 +127,7 @@ pub async fn wait_caught_up(kafka: &KafkaConfig, location: &StoreLocation, withi
     let ends = tokio::task::spawn_blocking(move || agency_topic_ends(&kafka))
         .await
         .unwrap();
-    let store = Store::open(location).await.expect("store");
+    let store = open_store(location).await.expect("store");
     let deadline = Instant::now() + within;
     loop {
         let stored = stored_offsets(&store).await;

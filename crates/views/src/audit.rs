@@ -12,6 +12,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::schema::open_store;
 use crate::store::{Store, StoreError, StoreLocation, Value};
 
 /// One read of children's data.
@@ -90,7 +91,7 @@ pub async fn publish(location: StoreLocation, kafka: KafkaConfig, shutdown: Canc
         }
     };
     let store = loop {
-        match Store::open(&location).await {
+        match open_store(&location).await {
             Ok(store) => break store,
             Err(e) => tracing::warn!(error = %e, "audit publisher: store not ready"),
         }

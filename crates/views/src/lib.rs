@@ -1,10 +1,12 @@
 //! Per-agency views of each child's merged cross-agency story.
 //!
-//! - `child`: the fold of one child's events from all three agencies, in
-//!   event time, so the result never depends on arrival order.
+//! - `child` (the `handoff-story` crate): the fold of one child's events
+//!   from all three agencies, in event time, so the result never depends
+//!   on arrival order.
 //! - `rows`: what a child contributes to the view tables and the
 //!   data-quality findings.
-//! - `store`: SQLite or PostgreSQL, one schema, one set of statements.
+//! - `schema` on `store` (the `handoff-store` crate): the tables, on
+//!   SQLite or PostgreSQL, with one set of statements.
 //! - `projection`: the sink that writes rows and offsets in one transaction.
 //! - `queries`, `api`, `policy`, `audit`, `openapi`, `metrics`: the reads,
 //!   the HTTP API that serves them under the data-sharing policy, the
@@ -13,15 +15,17 @@
 pub mod api;
 pub mod audit;
 pub mod checksum;
-pub mod child;
 pub mod metrics;
 pub mod openapi;
 pub mod policy;
 pub mod projection;
 pub mod queries;
 pub mod rows;
+pub mod schema;
 pub mod service;
-pub mod store;
+
+pub use handoff_store as store;
+pub use handoff_story as child;
 
 pub use child::ChildState;
 pub use metrics::Metrics;

@@ -15,12 +15,12 @@ use handoff_events::{Catalogue, Event};
 use crate::child::ChildState;
 use crate::metrics::{EventType, Metrics};
 use crate::rows::{address_finding, ChildRows};
+use crate::schema::open_store;
 use crate::store::{Store, StoreError, StoreLocation, Value};
 
-impl From<StoreError> for SinkError {
-    fn from(e: StoreError) -> Self {
-        SinkError::Store(e.to_string())
-    }
+/// A store failure, as the sink loop sees it: the batch is retried.
+pub(crate) fn sink_error(e: StoreError) -> SinkError {
+    SinkError::Store(e.to_string())
 }
 
 pub struct Views {
@@ -36,7 +36,7 @@ impl Views {
         metrics: Arc<Metrics>,
     ) -> Result<Self, StoreError> {
         Ok(Views {
-            store: Store::open(location).await?,
+            store: open_store(location).await?,
             catalogue,
             metrics,
         })
@@ -54,7 +54,7 @@ impl Views {
                         "INSERT INTO sink_offsets VALUES (?1, ?2, ?3) ON CONFLICT (topic, partition) DO NOTHING",
                         vec![a.topic.as_str().into(), a.partition.into(), a.to.into()],
                     )
-                    .await?
+                    .await.map_err(sink_error)?
             }
             Some(from) => {
                 self.store
@@ -62,7 +62,7 @@ impl Views {
                         "UPDATE sink_offsets SET next = ?3 WHERE topic = ?1 AND partition = ?2 AND next = ?4",
                         vec![a.topic.as_str().into(), a.partition.into(), a.to.into(), from.into()],
                     )
-                    .await?
+                    .await.map_err(sink_error)?
             }
         };
         if moved == 1 {
@@ -86,7 +86,7 @@ impl Views {
             .map(|a| a.as_str().to_owned())
             .collect();
         let touched: Vec<String> = touched.into_iter().collect();
-        self.store.lock_children(&touched).await?;
+        self.store.lock_keys(&touched).await.map_err(sink_error)?;
         for (index, delivered) in events.iter().enumerate() {
             self.insert_event(index, &delivered.event).await?;
         }
@@ -119,7 +119,7 @@ impl Views {
                             datum.into(),
                         ],
                     )
-                    .await?;
+                    .await.map_err(sink_error)?;
             }
             None => {
                 self.store
@@ -132,7 +132,7 @@ impl Views {
                             meta.case_ids.eoir_idncase.clone().into(),
                         ],
                     )
-                    .await?;
+                    .await.map_err(sink_error)?;
             }
         }
         Ok(())
@@ -150,7 +150,8 @@ pub(crate) async fn events_of(
             "SELECT event_type, datum FROM child_events WHERE a_number = ?1",
             vec![a_number.into()],
         )
-        .await?;
+        .await
+        .map_err(sink_error)?;
     rows.into_iter()
         .map(|row| {
             let mut row = row.into_iter();
@@ -207,14 +208,15 @@ async fn write_child(store: &Store, state: &ChildState) -> Result<(), SinkError>
                 json.into(),
             ],
         )
-        .await?;
+        .await.map_err(sink_error)?;
     for table in ["ftas", "hearings", "findings"] {
         store
             .execute(
                 &format!("DELETE FROM {table} WHERE a_number = ?1"),
                 vec![a.into()],
             )
-            .await?;
+            .await
+            .map_err(sink_error)?;
     }
     for f in &rows.ftas {
         store
@@ -229,7 +231,8 @@ async fn write_child(store: &Store, state: &ChildState) -> Result<(), SinkError>
                     f.opla_recorded.into(),
                 ],
             )
-            .await?;
+            .await
+            .map_err(sink_error)?;
     }
     for h in &rows.hearings {
         store
@@ -243,7 +246,8 @@ async fn write_child(store: &Store, state: &ChildState) -> Result<(), SinkError>
                     h.status.as_str().into(),
                 ],
             )
-            .await?;
+            .await
+            .map_err(sink_error)?;
     }
     for f in &rows.findings {
         store
@@ -251,7 +255,8 @@ async fn write_child(store: &Store, state: &ChildState) -> Result<(), SinkError>
                 "INSERT INTO findings VALUES (?1, ?2, ?3)",
                 vec![a.into(), f.kind.into(), f.detail.as_str().into()],
             )
-            .await?;
+            .await
+            .map_err(sink_error)?;
     }
     Ok(())
 }
@@ -266,7 +271,7 @@ impl OffsetReader for Reader {
         partitions: &[TopicPartition],
     ) -> Result<HashMap<TopicPartition, i64>, SinkError> {
         block_on_side_thread(async {
-            let store = Store::open(&self.0).await?;
+            let store = open_store(&self.0).await.map_err(sink_error)?;
             let mut out = HashMap::new();
             for (topic, partition) in partitions {
                 let rows = store
@@ -274,7 +279,8 @@ impl OffsetReader for Reader {
                         "SELECT next FROM sink_offsets WHERE topic = ?1 AND partition = ?2",
                         vec![topic.as_str().into(), (*partition).into()],
                     )
-                    .await?;
+                    .await
+                    .map_err(sink_error)?;
                 if let Some(next) = rows.first().and_then(|r| r[0].as_i64()) {
                     out.insert((topic.clone(), *partition), next);
                 }
@@ -295,9 +301,9 @@ impl Sink for Views {
         offsets: &[OffsetAdvance],
     ) -> Result<(), SinkError> {
         let started = Instant::now();
-        self.store.begin().await?;
+        self.store.begin().await.map_err(sink_error)?;
         let result = match self.apply_in_transaction(events, offsets).await {
-            Ok(()) => self.store.commit().await.map_err(SinkError::from),
+            Ok(()) => self.store.commit().await.map_err(sink_error),
             Err(e) => Err(e),
         };
         if result.is_err() {

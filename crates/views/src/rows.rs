@@ -29,28 +29,6 @@ impl CourtStatus {
     }
 }
 
-impl NtaStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NtaStatus::None => "none",
-            NtaStatus::Issued => "issued",
-            NtaStatus::Served => "served",
-            NtaStatus::Filed => "filed",
-        }
-    }
-}
-
-impl HearingStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HearingStatus::Scheduled => "scheduled",
-            HearingStatus::Adjourned => "adjourned",
-            HearingStatus::Attended => "attended",
-            HearingStatus::FailedToAppear => "failed_to_appear",
-        }
-    }
-}
-
 /// The data-quality kinds the views find. The first six hold whatever the
 /// date; the last two depend on the date asked about and are computed
 /// when asked (`queries.rs`).

@@ -14,7 +14,8 @@ use crate::api::ApiState;
 use crate::metrics::Metrics;
 use crate::policy::Policy;
 use crate::projection::Views;
-use crate::store::{Store, StoreLocation};
+use crate::schema::open_store;
+use crate::store::StoreLocation;
 
 pub struct ViewsConfig {
     pub store: StoreLocation,
@@ -71,7 +72,7 @@ pub async fn start(
         shutdown,
     ));
     let api = Arc::new(ApiState {
-        store: Store::open(&config.store).await?,
+        store: open_store(&config.store).await?,
         catalogue,
         policy: config.policy,
         tokens: config.tokens,

@@ -1,4 +1,6 @@
-//! One child's story across ICE, ORR and EOIR, merged.
+//! One child's story across ICE, ORR and EOIR, merged. Shared by the
+//! services that need to know where a child stands (the views, the
+//! notifier, replay).
 //!
 //! Events of one child arrive from three topics in any order. Rather than
 //! patching state as events arrive (which makes the result depend on the
@@ -433,6 +435,28 @@ impl NtaStatus {
             other
         } else {
             self
+        }
+    }
+}
+
+impl NtaStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NtaStatus::None => "none",
+            NtaStatus::Issued => "issued",
+            NtaStatus::Served => "served",
+            NtaStatus::Filed => "filed",
+        }
+    }
+}
+
+impl HearingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HearingStatus::Scheduled => "scheduled",
+            HearingStatus::Adjourned => "adjourned",
+            HearingStatus::Attended => "attended",
+            HearingStatus::FailedToAppear => "failed_to_appear",
         }
     }
 }

@@ -1,10 +1,11 @@
-//! Where the views live: SQLite (a file, the embedded default) or
-//! PostgreSQL (`postgres://...`, shared by several instances). Both run
-//! the same statements on the same tables (`schema.rs`); only connecting,
-//! the transaction start and the per-child locks differ.
+//! Where a service keeps its state: SQLite (a file, the embedded default)
+//! or PostgreSQL (`postgres://...`, shared by several instances). A
+//! service writes its tables once, in SQLite's words, and one set of
+//! statements with `?N` placeholders; the store translates both for
+//! PostgreSQL. Only connecting, the transaction start and the per-key
+//! locks differ between the engines.
 
 mod postgres;
-mod schema;
 mod sqlite;
 mod value;
 
@@ -12,8 +13,8 @@ use std::path::PathBuf;
 
 pub use value::Value;
 
-use postgres::PgDb;
-use sqlite::SqliteDb;
+pub use postgres::PgDb;
+pub use sqlite::SqliteDb;
 
 /// A store location as given on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,8 +64,9 @@ pub enum Store {
 }
 
 impl Store {
-    /// Connects and creates the tables if they are missing.
-    pub async fn open(location: &StoreLocation) -> Result<Store, StoreError> {
+    /// Connects and creates the tables if they are missing. `tables` is
+    /// SQLite DDL (`INTEGER`, `BLOB`, `INTEGER PRIMARY KEY AUTOINCREMENT`).
+    pub async fn open(location: &StoreLocation, tables: &str) -> Result<Store, StoreError> {
         let err = |message: String| StoreError {
             location: location.describe(),
             message,
@@ -72,7 +74,7 @@ impl Store {
         match location {
             StoreLocation::Sqlite(path) => {
                 let db = SqliteDb::open(path).await.map_err(|e| err(e.to_string()))?;
-                db.batch(&schema::sqlite_tables())
+                db.batch(&sqlite_tables(tables))
                     .await
                     .map_err(|e| err(e.to_string()))?;
                 Ok(Store::Sqlite(db))
@@ -84,7 +86,7 @@ impl Store {
                 // held until it commits lets one instance at a time in.
                 let ddl = format!(
                     "SELECT pg_advisory_xact_lock(4242); {}",
-                    schema::postgres_tables()
+                    postgres_tables(tables)
                 );
                 db.batch(&ddl).await.map_err(|e| err(pg_message(&e)))?;
                 Ok(Store::Postgres(db))
@@ -163,17 +165,32 @@ impl Store {
         }
     }
 
-    /// Serialises writers of the same children (sorted A-numbers) until
-    /// the transaction ends. SQLite's single writer needs nothing more.
-    pub async fn lock_children(&self, a_numbers: &[String]) -> Result<(), StoreError> {
+    /// Serialises writers of the same keys (pass them sorted, so two
+    /// writers never deadlock) until the transaction ends. SQLite's single
+    /// writer needs nothing more.
+    pub async fn lock_keys(&self, keys: &[String]) -> Result<(), StoreError> {
         match self {
             Store::Sqlite(_) => Ok(()),
             Store::Postgres(db) => db
-                .lock_children(a_numbers)
+                .lock_keys(keys)
                 .await
                 .map_err(|e| self.error(pg_message(&e))),
         }
     }
+}
+
+/// The tables for PostgreSQL: 64-bit integers, `bytea`, sequences.
+pub fn postgres_tables(sqlite_ddl: &str) -> String {
+    sqlite_ddl
+        .replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+        .replace("INTEGER", "BIGINT")
+        .replace("BLOB", "BYTEA")
+}
+
+/// The tables for SQLite, with write-ahead logging so readers never wait
+/// for the writer.
+fn sqlite_tables(ddl: &str) -> String {
+    format!("PRAGMA journal_mode=WAL;\n{ddl}")
 }
 
 /// tokio-postgres's Display for server errors is just "db error"; the
@@ -182,5 +199,29 @@ fn pg_message(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{}: {}", db.severity(), db.message()),
         None => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_postgres_schema_keeps_every_table_and_column() {
+        let ddl =
+            "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER NOT NULL, b BLOB);";
+        assert_eq!(
+            super::postgres_tables(ddl),
+            "CREATE TABLE t (id BIGSERIAL PRIMARY KEY, n BIGINT NOT NULL, b BYTEA);"
+        );
+    }
+
+    #[test]
+    fn a_postgres_url_is_postgres_and_its_password_is_never_shown() {
+        let pg = super::StoreLocation::parse("postgres://u:secret@h/db");
+        assert!(matches!(pg, super::StoreLocation::Postgres(_)));
+        assert!(!pg.describe().contains("secret"), "{}", pg.describe());
+        assert!(matches!(
+            super::StoreLocation::parse("sqlite:data/v.db"),
+            super::StoreLocation::Sqlite(p) if p.to_str() == Some("data/v.db")
+        ));
     }
 }

@@ -1,9 +1,8 @@
-//! PostgreSQL: the store several `handoff views` instances share. Each
-//! batch is one transaction; the offsets are compare-and-set, and the
-//! children a batch touches are locked (transaction-scoped advisory locks,
-//! taken in sorted order so two instances never deadlock) before their
-//! events are re-read, so two instances folding the same child one after
-//! the other each see the other's committed events.
+//! PostgreSQL: the store several instances of a service share. Each
+//! batch is one transaction; the keys a batch touches (A-numbers) are
+//! locked with transaction-scoped advisory locks, taken in sorted order so
+//! two instances never deadlock, so two instances updating the same child
+//! one after the other each see the other's committed rows.
 
 use tokio::sync::Mutex;
 use tokio_postgres::{Client, NoTls};
@@ -109,9 +108,9 @@ impl PgDb {
         Ok(out)
     }
 
-    /// Locks the children a batch touches until the transaction ends.
-    pub async fn lock_children(&self, a_numbers: &[String]) -> Result<(), tokio_postgres::Error> {
-        for a in a_numbers {
+    /// Locks the keys a batch touches until the transaction ends.
+    pub async fn lock_keys(&self, keys: &[String]) -> Result<(), tokio_postgres::Error> {
+        for a in keys {
             self.execute(
                 "SELECT pg_advisory_xact_lock(hashtext(?1))",
                 vec![a.as_str().into()],

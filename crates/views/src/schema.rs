@@ -1,5 +1,5 @@
-//! The views' tables, written once in SQLite's words and translated for
-//! PostgreSQL, so both stores hold exactly the same schema.
+//! The views' tables, written once in SQLite's words (the store
+//! translates them for PostgreSQL, so both hold exactly the same schema).
 //!
 //! - `child_events`: every event about a child, as stored Avro (the source
 //!   of each child's state, re-folded whenever one arrives).
@@ -15,7 +15,7 @@
 //! - `sink_offsets`: the next offset per partition, written in the same
 //!   transaction as the rows it produced.
 
-pub(crate) const TABLES: &str = "
+pub const TABLES: &str = "
 CREATE TABLE IF NOT EXISTS child_events (
     event_id TEXT PRIMARY KEY,
     a_number TEXT NOT NULL,
@@ -95,31 +95,9 @@ CREATE TABLE IF NOT EXISTS sink_offsets (
 );
 ";
 
-/// The tables for PostgreSQL: 64-bit integers, `bytea`, a sequence for
-/// the audit id.
-pub(crate) fn postgres_tables() -> String {
-    TABLES
-        .replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
-        .replace("INTEGER", "BIGINT")
-        .replace("BLOB", "BYTEA")
-}
-
-/// The tables for SQLite, with write-ahead logging so API reads never
-/// wait for the writer.
-pub(crate) fn sqlite_tables() -> String {
-    format!("PRAGMA journal_mode=WAL;\n{TABLES}")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_postgres_schema_keeps_every_table_and_column() {
-        let pg = super::postgres_tables();
-        assert_eq!(
-            pg.matches("CREATE TABLE").count(),
-            super::TABLES.matches("CREATE TABLE").count()
-        );
-        assert!(!pg.contains("INTEGER") && !pg.contains("BLOB"));
-        assert!(pg.contains("id BIGSERIAL PRIMARY KEY"));
-    }
+/// Opens the views' store, creating the tables if they are missing.
+pub async fn open_store(
+    location: &handoff_store::StoreLocation,
+) -> Result<handoff_store::Store, handoff_store::StoreError> {
+    handoff_store::Store::open(location, TABLES).await
 }
