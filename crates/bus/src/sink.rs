@@ -108,6 +108,13 @@ pub trait Sink: Send + 'static {
         events: &[Delivered],
         offsets: &[OffsetAdvance],
     ) -> impl Future<Output = Result<(), SinkError>> + Send;
+
+    /// Called once when no record has arrived for a second after the last
+    /// batch: the sink holds everything the broker had for its partitions.
+    /// A sink with deadlines fires them here, with the whole story applied.
+    fn idle(&mut self) -> impl Future<Output = Result<(), SinkError>> + Send {
+        async { Ok(()) }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -335,6 +342,8 @@ impl<S: Sink> SinkRunner<S> {
     pub async fn run(self, shutdown: CancellationToken) -> Result<S, SinkRunError> {
         let SinkRunner { parts, mut sink } = self;
         let mut unassigned_since = tokio::time::Instant::now();
+        let mut last_batch = tokio::time::Instant::now();
+        let mut idle_told = true;
         let mut check = tokio::time::interval(Duration::from_secs(1));
         loop {
             let first = tokio::select! {
@@ -346,10 +355,18 @@ impl<S: Sink> SinkRunner<S> {
                         parts.rejoin()?;
                         unassigned_since = tokio::time::Instant::now();
                     }
+                    if !idle_told && last_batch.elapsed() >= Duration::from_secs(1) {
+                        match sink.idle().await {
+                            Ok(()) => idle_told = true,
+                            Err(e) => tracing::warn!(error = %e, "the sink's idle work failed; retrying"),
+                        }
+                    }
                     continue;
                 }
                 m = parts.consumer.recv() => m,
             };
+            last_batch = tokio::time::Instant::now();
+            idle_told = false;
             parts.check_failure()?;
             let mut outcomes = Vec::new();
             match first {

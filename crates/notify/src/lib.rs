@@ -9,7 +9,14 @@
 //!   the area of responsibility from an address.
 //! - `rules`: what an event means for notifications: pure logic, from a
 //!   child's state before and after the event.
+//! - `matching`: which subscribers a notification reaches.
+//! - `projection` (on the tables of `schema`): the notifier as a sink:
+//!   outbox rows, timers and offsets in one transaction; timers fire when
+//!   the sink is idle, by event time. Delivery is still to come.
 
 pub mod config;
+pub mod matching;
+pub mod projection;
 pub mod roles;
 pub mod rules;
+pub mod schema;

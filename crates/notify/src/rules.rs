@@ -38,6 +38,34 @@ pub enum Rule {
     FtaWithoutFollowUp,
 }
 
+impl Rule {
+    pub const ALL: [Rule; 7] = [
+        Rule::FailedToAppear,
+        Rule::AddressChanged,
+        Rule::BadAddress,
+        Rule::NtaNotServed,
+        Rule::HearingWithoutOutcome,
+        Rule::SafetyConcern,
+        Rule::FtaWithoutFollowUp,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::FailedToAppear => "failed_to_appear",
+            Rule::AddressChanged => "address_changed",
+            Rule::BadAddress => "bad_address",
+            Rule::NtaNotServed => "nta_not_served",
+            Rule::HearingWithoutOutcome => "hearing_without_outcome",
+            Rule::SafetyConcern => "safety_concern",
+            Rule::FtaWithoutFollowUp => "fta_without_follow_up",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Rule> {
+        Rule::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
@@ -352,10 +380,7 @@ pub fn on_timer(timer: &Timer, firing: u32, state: &ChildState) -> Option<Trigge
     };
     let cause = format!(
         "timer:{}:{}:{}:{firing}",
-        serde_json::to_value(timer.rule)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
+        timer.rule.as_str(),
         timer.a_number,
         timer.key
     );

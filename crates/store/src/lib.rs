@@ -5,6 +5,7 @@
 //! PostgreSQL. Only connecting, the transaction start and the per-key
 //! locks differ between the engines.
 
+pub mod offsets;
 mod postgres;
 mod sqlite;
 mod value;

@@ -16,7 +16,7 @@ use crate::child::ChildState;
 use crate::metrics::{EventType, Metrics};
 use crate::rows::{address_finding, ChildRows};
 use crate::schema::open_store;
-use crate::store::{Store, StoreError, StoreLocation, Value};
+use crate::store::{offsets, Store, StoreError, StoreLocation, Value};
 
 /// A store failure, as the sink loop sees it: the batch is retried.
 pub(crate) fn sink_error(e: StoreError) -> SinkError {
@@ -47,25 +47,10 @@ impl Views {
     }
 
     async fn advance(&self, a: &OffsetAdvance) -> Result<(), SinkError> {
-        let moved = match a.from {
-            None => {
-                self.store
-                    .execute(
-                        "INSERT INTO sink_offsets VALUES (?1, ?2, ?3) ON CONFLICT (topic, partition) DO NOTHING",
-                        vec![a.topic.as_str().into(), a.partition.into(), a.to.into()],
-                    )
-                    .await.map_err(sink_error)?
-            }
-            Some(from) => {
-                self.store
-                    .execute(
-                        "UPDATE sink_offsets SET next = ?3 WHERE topic = ?1 AND partition = ?2 AND next = ?4",
-                        vec![a.topic.as_str().into(), a.partition.into(), a.to.into(), from.into()],
-                    )
-                    .await.map_err(sink_error)?
-            }
-        };
-        if moved == 1 {
+        let moved = offsets::advance(&self.store, &a.topic, a.partition, a.from, a.to)
+            .await
+            .map_err(sink_error)?;
+        if moved {
             Ok(())
         } else {
             Err(SinkError::OffsetMoved)
@@ -272,20 +257,9 @@ impl OffsetReader for Reader {
     ) -> Result<HashMap<TopicPartition, i64>, SinkError> {
         block_on_side_thread(async {
             let store = open_store(&self.0).await.map_err(sink_error)?;
-            let mut out = HashMap::new();
-            for (topic, partition) in partitions {
-                let rows = store
-                    .query(
-                        "SELECT next FROM sink_offsets WHERE topic = ?1 AND partition = ?2",
-                        vec![topic.as_str().into(), (*partition).into()],
-                    )
-                    .await
-                    .map_err(sink_error)?;
-                if let Some(next) = rows.first().and_then(|r| r[0].as_i64()) {
-                    out.insert((topic.clone(), *partition), next);
-                }
-            }
-            Ok(out)
+            offsets::stored(&store, partitions)
+                .await
+                .map_err(sink_error)
         })
     }
 }

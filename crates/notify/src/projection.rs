@@ -1,0 +1,401 @@
+//! The notifier as a sink: each batch of events, the notifications and
+//! timers they produce, and the consumer offsets are written in one
+//! transaction. A redelivered event is recognised by its id and produces
+//! nothing; a notification's idempotency key (cause, rule, subscriber)
+//! keeps it to one row however often it is produced. Timers fire when the
+//! sink is idle (everything on the broker applied, so a cancelling event
+//! on another topic cannot be missed), by event time: the clock is the
+//! latest event time seen, or the wall clock once that is within a day of
+//! it (live operation), so a history loaded later fires its deadlines as
+//! they fell then, not every reminder up to today.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use handoff_bus::sink::{block_on_side_thread, TopicPartition};
+use handoff_bus::{Delivered, OffsetAdvance, OffsetReader, Sink, SinkError};
+use handoff_events::codec::{from_datum, to_datum};
+use handoff_events::{Catalogue, Event, Timestamp};
+use handoff_store::{offsets, Store, StoreError, StoreLocation, Value};
+use handoff_story::ChildState;
+
+use crate::config::NotifyConfig;
+use crate::matching::recipients;
+use crate::rules::{on_event, on_timer, Rule, Timer, TimerOp, Trigger};
+use crate::schema::TABLES;
+
+const LIVE_WITHIN_MS: i64 = 86_400_000;
+
+fn sink_error(e: StoreError) -> SinkError {
+    SinkError::Store(e.to_string())
+}
+
+pub async fn open_store(location: &StoreLocation) -> Result<Store, StoreError> {
+    Store::open(location, TABLES).await
+}
+
+pub struct Notifier {
+    store: Store,
+    catalogue: Arc<Catalogue>,
+    config: Arc<NotifyConfig>,
+}
+
+impl Notifier {
+    pub async fn open(
+        location: &StoreLocation,
+        catalogue: Arc<Catalogue>,
+        config: Arc<NotifyConfig>,
+    ) -> Result<Self, StoreError> {
+        Ok(Notifier {
+            store: open_store(location).await?,
+            catalogue,
+            config,
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    async fn events_of(&self, a_number: &str) -> Result<Vec<Event>, SinkError> {
+        let rows = self
+            .store
+            .query(
+                "SELECT event_type, datum FROM child_events WHERE a_number = ?1",
+                vec![a_number.into()],
+            )
+            .await
+            .map_err(sink_error)?;
+        rows.into_iter()
+            .map(|row| {
+                let mut row = row.into_iter();
+                let kind = row.next().and_then(Value::into_string).unwrap_or_default();
+                let datum = row.next().and_then(Value::into_bytes).unwrap_or_default();
+                from_datum(&self.catalogue, &kind, &datum)
+                    .map_err(|e| SinkError::Store(e.to_string()))
+            })
+            .collect()
+    }
+
+    /// Writes one outbox row per recipient, unless the key already has one.
+    async fn enqueue(&self, trigger: &Trigger, a_number: &str) -> Result<(), SinkError> {
+        if !self.config.enabled(trigger.rule) {
+            return Ok(());
+        }
+        for subscriber in recipients(trigger, &self.config.subscribers) {
+            let key = format!(
+                "{}|{}|{}",
+                trigger.cause,
+                trigger.rule.as_str(),
+                subscriber.id
+            );
+            let exists = self
+                .store
+                .query(
+                    "SELECT 1 FROM outbox WHERE idempotency_key = ?1",
+                    vec![key.as_str().into()],
+                )
+                .await
+                .map_err(sink_error)?;
+            if !exists.is_empty() {
+                continue;
+            }
+            self.store
+                .execute(
+                    "INSERT INTO subscriber_seq VALUES (?1, 1) ON CONFLICT (subscriber) DO UPDATE SET next = subscriber_seq.next + 1",
+                    vec![subscriber.id.as_str().into()],
+                )
+                .await
+                .map_err(sink_error)?;
+            let seq = self
+                .store
+                .query(
+                    "SELECT next FROM subscriber_seq WHERE subscriber = ?1",
+                    vec![subscriber.id.as_str().into()],
+                )
+                .await
+                .map_err(sink_error)?[0][0]
+                .as_i64()
+                .unwrap_or(1);
+            let priority = serde_json::to_value(trigger.priority)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            self.store
+                .execute(
+                    "INSERT INTO outbox (idempotency_key, subscriber, seq, rule, priority, a_number, occurred_at, payload, state, attempts, next_attempt_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', 0, 0)",
+                    vec![
+                        key.into(),
+                        subscriber.id.as_str().into(),
+                        seq.into(),
+                        trigger.rule.as_str().into(),
+                        priority.into(),
+                        a_number.into(),
+                        trigger.at.0.into(),
+                        trigger.payload.to_string().into(),
+                    ],
+                )
+                .await
+                .map_err(sink_error)?;
+        }
+        Ok(())
+    }
+
+    async fn apply_timer_op(&self, op: &TimerOp) -> Result<(), SinkError> {
+        match op {
+            TimerOp::Set(t) => self
+                .store
+                .execute(
+                    "INSERT INTO timers VALUES (?1, ?2, ?3, ?4, ?5, 0)
+                     ON CONFLICT (rule, a_number, key) DO UPDATE SET due = excluded.due, repeat_every = excluded.repeat_every",
+                    vec![
+                        t.rule.as_str().into(),
+                        t.a_number.as_str().into(),
+                        t.key.as_str().into(),
+                        t.due.0.into(),
+                        t.repeat_every_ms.into(),
+                    ],
+                )
+                .await
+                .map(|_| ())
+                .map_err(sink_error),
+            TimerOp::Cancel { rule, a_number, key } => self
+                .store
+                .execute(
+                    "DELETE FROM timers WHERE rule = ?1 AND a_number = ?2 AND key = ?3",
+                    vec![rule.as_str().into(), a_number.as_str().into(), key.as_str().into()],
+                )
+                .await
+                .map(|_| ())
+                .map_err(sink_error),
+        }
+    }
+
+    async fn apply_in_transaction(
+        &self,
+        events: &[Delivered],
+        advances: &[OffsetAdvance],
+    ) -> Result<(), SinkError> {
+        for a in advances {
+            let moved = offsets::advance(&self.store, &a.topic, a.partition, a.from, a.to)
+                .await
+                .map_err(sink_error)?;
+            if !moved {
+                return Err(SinkError::OffsetMoved);
+            }
+        }
+        let touched: BTreeSet<String> = events
+            .iter()
+            .filter_map(|d| d.event.meta().a_number.as_ref())
+            .map(|a| a.as_str().to_owned())
+            .collect();
+        let touched: Vec<String> = touched.into_iter().collect();
+        self.store.lock_keys(&touched).await.map_err(sink_error)?;
+        let mut latest = None;
+        for (index, delivered) in events.iter().enumerate() {
+            let event = &delivered.event;
+            let meta = event.meta();
+            latest = latest.max(Some(meta.occurred_at));
+            let Some(a) = &meta.a_number else {
+                continue; // statistical records notify no one
+            };
+            let datum = to_datum(&self.catalogue, event).map_err(|e| SinkError::Rejected {
+                index,
+                reason: e.to_string(),
+            })?;
+            let inserted = self
+                .store
+                .execute(
+                    "INSERT INTO child_events VALUES (?1, ?2, ?3, ?4) ON CONFLICT (event_id) DO NOTHING",
+                    vec![
+                        meta.event_id.as_str().into(),
+                        a.as_str().into(),
+                        event.record_name().into(),
+                        datum.into(),
+                    ],
+                )
+                .await
+                .map_err(sink_error)?;
+            if inserted == 0 {
+                continue; // a redelivery: its notifications exist already
+            }
+            let all = self.events_of(a.as_str()).await?;
+            let without: Vec<Event> = all
+                .iter()
+                .filter(|e| e.meta().event_id != meta.event_id)
+                .cloned()
+                .collect();
+            let before = ChildState::from_events(a.as_str(), &without);
+            let after = ChildState::from_events(a.as_str(), &all);
+            let effects = on_event(event, &before, &after, &self.config.rules);
+            for op in &effects.timers {
+                self.apply_timer_op(op).await?;
+            }
+            for trigger in &effects.triggers {
+                self.enqueue(trigger, a.as_str()).await?;
+            }
+        }
+        if let Some(latest) = latest {
+            self.store
+                .execute(
+                    "INSERT INTO clock VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET event_time = CASE WHEN excluded.event_time > clock.event_time THEN excluded.event_time ELSE clock.event_time END",
+                    vec![latest.0.into()],
+                )
+                .await
+                .map_err(sink_error)?;
+        }
+        Ok(())
+    }
+
+    /// The timers' clock: the latest event time, or now once live.
+    async fn clock(&self) -> Result<Option<Timestamp>, SinkError> {
+        let rows = self
+            .store
+            .query("SELECT event_time FROM clock WHERE id = 1", vec![])
+            .await
+            .map_err(sink_error)?;
+        let Some(event_time) = rows.first().and_then(|r| r[0].as_i64()) else {
+            return Ok(None);
+        };
+        let now = Timestamp::now().0;
+        Ok(Some(Timestamp(if now - event_time <= LIVE_WITHIN_MS {
+            now.max(event_time)
+        } else {
+            event_time
+        })))
+    }
+
+    /// Fires every timer due by the clock, in one transaction.
+    pub async fn fire_due_timers(&self) -> Result<usize, SinkError> {
+        let Some(clock) = self.clock().await? else {
+            return Ok(0);
+        };
+        let due = self
+            .store
+            .query(
+                "SELECT rule, a_number, key, due, repeat_every, firings FROM timers WHERE due <= ?1 ORDER BY due, rule, a_number, key",
+                vec![clock.0.into()],
+            )
+            .await
+            .map_err(sink_error)?;
+        let mut fired = 0;
+        let mut states: HashMap<String, ChildState> = HashMap::new();
+        for row in due {
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+            let Some(rule) = Rule::parse(&text(&row[0])) else {
+                continue;
+            };
+            let mut timer = Timer {
+                rule,
+                a_number: text(&row[1]),
+                key: text(&row[2]),
+                due: Timestamp(row[3].as_i64().unwrap_or_default()),
+                repeat_every_ms: row[4].as_i64(),
+            };
+            let mut firings = row[5].as_i64().unwrap_or_default() as u32;
+            if !states.contains_key(&timer.a_number) {
+                let events = self.events_of(&timer.a_number).await?;
+                states.insert(
+                    timer.a_number.clone(),
+                    ChildState::from_events(&timer.a_number, &events),
+                );
+            }
+            let state = &states[&timer.a_number];
+            let mut live = true;
+            while live && timer.due <= clock {
+                match on_timer(&timer, firings, state) {
+                    Some(trigger) => {
+                        self.enqueue(&trigger, &timer.a_number).await?;
+                        fired += 1;
+                        firings += 1;
+                        match timer.repeat_every_ms {
+                            Some(every) if every > 0 => timer.due = Timestamp(timer.due.0 + every),
+                            _ => live = false,
+                        }
+                    }
+                    None => live = false,
+                }
+            }
+            let key = vec![
+                rule.as_str().into(),
+                timer.a_number.as_str().into(),
+                timer.key.as_str().into(),
+            ];
+            if live {
+                let mut params = key;
+                params.extend([timer.due.0.into(), i64::from(firings).into()]);
+                self.store
+                    .execute(
+                        "UPDATE timers SET due = ?4, firings = ?5 WHERE rule = ?1 AND a_number = ?2 AND key = ?3",
+                        params,
+                    )
+                    .await
+                    .map_err(sink_error)?;
+            } else {
+                self.store
+                    .execute(
+                        "DELETE FROM timers WHERE rule = ?1 AND a_number = ?2 AND key = ?3",
+                        key,
+                    )
+                    .await
+                    .map_err(sink_error)?;
+            }
+        }
+        Ok(fired)
+    }
+}
+
+struct Reader(StoreLocation);
+
+impl OffsetReader for Reader {
+    fn stored(
+        &self,
+        partitions: &[TopicPartition],
+    ) -> Result<HashMap<TopicPartition, i64>, SinkError> {
+        block_on_side_thread(async {
+            let store = open_store(&self.0).await.map_err(sink_error)?;
+            offsets::stored(&store, partitions)
+                .await
+                .map_err(sink_error)
+        })
+    }
+}
+
+impl Sink for Notifier {
+    fn offset_reader(&self) -> Arc<dyn OffsetReader> {
+        Arc::new(Reader(self.store.location()))
+    }
+
+    async fn apply(
+        &mut self,
+        events: &[Delivered],
+        offsets: &[OffsetAdvance],
+    ) -> Result<(), SinkError> {
+        self.store.begin().await.map_err(sink_error)?;
+        match self.apply_in_transaction(events, offsets).await {
+            Ok(()) => self.store.commit().await.map_err(sink_error),
+            Err(e) => {
+                self.store.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn idle(&mut self) -> Result<(), SinkError> {
+        self.store.begin().await.map_err(sink_error)?;
+        match self.fire_due_timers().await {
+            Ok(fired) => {
+                self.store.commit().await.map_err(sink_error)?;
+                if fired > 0 {
+                    tracing::info!(fired, "timers fired");
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.store.rollback().await;
+                Err(e)
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! The notifier's tables, written in SQLite's words (the store translates
+//! them for PostgreSQL):
+//!
+//! - `child_events`: every event about a child, as stored Avro: the
+//!   rules read a child's state before and after each event.
+//! - `outbox`: one row per (cause, rule, subscriber), the idempotency key;
+//!   a redelivered event or a restart never adds a second row. `seq` is
+//!   the subscriber's own gap-free sequence number.
+//! - `subscriber_seq`: the next sequence number of each subscriber.
+//! - `timers`: deadlines (rule, child, key), fired by the event-time clock.
+//! - `clock`: the notifier's event-time clock (the latest event time seen).
+//! - `sink_offsets`: consumer offsets, in the same transaction as the rest.
+
+pub const TABLES: &str = "
+CREATE TABLE IF NOT EXISTS child_events (
+    event_id TEXT PRIMARY KEY,
+    a_number TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    datum BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notify_events_by_child ON child_events (a_number);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    subscriber TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    rule TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    a_number TEXT NOT NULL,
+    occurred_at INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    delivered_at INTEGER,
+    acked_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, subscriber, seq);
+CREATE TABLE IF NOT EXISTS subscriber_seq (
+    subscriber TEXT PRIMARY KEY,
+    next INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS timers (
+    rule TEXT NOT NULL,
+    a_number TEXT NOT NULL,
+    key TEXT NOT NULL,
+    due INTEGER NOT NULL,
+    repeat_every INTEGER,
+    firings INTEGER NOT NULL,
+    PRIMARY KEY (rule, a_number, key)
+);
+CREATE INDEX IF NOT EXISTS timers_by_due ON timers (due);
+CREATE TABLE IF NOT EXISTS clock (
+    id INTEGER PRIMARY KEY,
+    event_time INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sink_offsets (
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    next INTEGER NOT NULL,
+    PRIMARY KEY (topic, partition)
+);
+";
