@@ -109,9 +109,9 @@ pub trait Sink: Send + 'static {
         offsets: &[OffsetAdvance],
     ) -> impl Future<Output = Result<(), SinkError>> + Send;
 
-    /// Called once when no record has arrived for a second after the last
-    /// batch: the sink holds everything the broker had for its partitions.
-    /// A sink with deadlines fires them here, with the whole story applied.
+    /// Called every second while no record has arrived for a second: the
+    /// sink holds everything the broker had for its partitions. A sink with
+    /// deadlines fires those due here, with the whole story applied.
     fn idle(&mut self) -> impl Future<Output = Result<(), SinkError>> + Send {
         async { Ok(()) }
     }
@@ -343,7 +343,6 @@ impl<S: Sink> SinkRunner<S> {
         let SinkRunner { parts, mut sink } = self;
         let mut unassigned_since = tokio::time::Instant::now();
         let mut last_batch = tokio::time::Instant::now();
-        let mut idle_told = true;
         let mut check = tokio::time::interval(Duration::from_secs(1));
         loop {
             let first = tokio::select! {
@@ -355,10 +354,9 @@ impl<S: Sink> SinkRunner<S> {
                         parts.rejoin()?;
                         unassigned_since = tokio::time::Instant::now();
                     }
-                    if !idle_told && last_batch.elapsed() >= Duration::from_secs(1) {
-                        match sink.idle().await {
-                            Ok(()) => idle_told = true,
-                            Err(e) => tracing::warn!(error = %e, "the sink's idle work failed; retrying"),
+                    if last_batch.elapsed() >= Duration::from_secs(1) {
+                        if let Err(e) = sink.idle().await {
+                            tracing::warn!(error = %e, "the sink's idle work failed; retrying");
                         }
                     }
                     continue;
@@ -366,7 +364,6 @@ impl<S: Sink> SinkRunner<S> {
                 m = parts.consumer.recv() => m,
             };
             last_batch = tokio::time::Instant::now();
-            idle_told = false;
             parts.check_failure()?;
             let mut outcomes = Vec::new();
             match first {

@@ -383,6 +383,21 @@ impl Sink for Notifier {
     }
 
     async fn idle(&mut self) -> Result<(), SinkError> {
+        // Most seconds nothing is due: look before taking the write lock.
+        let Some(clock) = self.clock().await? else {
+            return Ok(());
+        };
+        let due = self
+            .store
+            .query(
+                "SELECT 1 FROM timers WHERE due <= ?1 LIMIT 1",
+                vec![clock.0.into()],
+            )
+            .await
+            .map_err(sink_error)?;
+        if due.is_empty() {
+            return Ok(());
+        }
         self.store.begin().await.map_err(sink_error)?;
         match self.fire_due_timers().await {
             Ok(fired) => {
