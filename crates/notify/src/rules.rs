@@ -8,7 +8,7 @@
 //! is an idempotency key.
 
 use handoff_events::{Address, Agency, Event, Timestamp};
-use handoff_story::{ChildState, HearingStatus, NtaStatus};
+use handoff_story::{address_finding, ChildState, HearingStatus, NtaStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -136,18 +136,6 @@ pub fn responsible_aor(state: &ChildState) -> Option<String> {
         .or_else(|| state.area_of_responsibility.clone())
 }
 
-fn finding(a: &Address) -> Option<&'static str> {
-    if a.blank {
-        Some("blank")
-    } else if a.undeliverable {
-        Some("undeliverable")
-    } else if a.missing_secondary_unit {
-        Some("missing_secondary_unit")
-    } else {
-        None
-    }
-}
-
 fn role_of(agency: Agency) -> Role {
     match agency {
         Agency::Ice => Role::EroFieldOffice,
@@ -164,7 +152,7 @@ fn child_payload(state: &ChildState, at: Timestamp) -> Value {
             "source_agency": a.agency.symbol(),
             "reported_at": a.at.to_rfc3339(),
             "age_days": (at.0 - a.at.0).div_euclid(DAY_MS),
-            "finding": finding(&a.address),
+            "finding": address_finding(&a.address),
         })
     });
     json!({
@@ -338,7 +326,7 @@ fn bad_address(
     state: &ChildState,
     at: Timestamp,
 ) -> Option<Trigger> {
-    let finding = finding(address)?;
+    let finding = address_finding(address)?;
     let mut t = Trigger::new(
         Rule::BadAddress,
         &[role_of(reporter)],

@@ -461,6 +461,20 @@ impl HearingStatus {
     }
 }
 
+/// The finding on an address, if any, most serious first: blank,
+/// undeliverable, or missing the unit of a multi-unit building.
+pub fn address_finding(a: &Address) -> Option<&'static str> {
+    if a.blank {
+        Some("blank")
+    } else if a.undeliverable {
+        Some("undeliverable")
+    } else if a.missing_secondary_unit {
+        Some("missing_secondary_unit")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use handoff_events::samples;

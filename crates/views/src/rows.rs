@@ -6,6 +6,7 @@
 use handoff_events::{Address, Agency, Timestamp};
 use serde::Serialize;
 
+pub use crate::child::address_finding;
 use crate::child::{ChildState, HearingStatus, KnownAddress, NtaStatus};
 
 /// Where the child's court case stands.
@@ -115,19 +116,6 @@ fn comparable(a: &Address) -> [String; 5] {
 
 pub fn same_place(a: &Address, b: &Address) -> bool {
     comparable(a) == comparable(b)
-}
-
-/// The finding on an address, if any, most serious first.
-pub fn address_finding(a: &Address) -> Option<&'static str> {
-    if a.blank {
-        Some("blank")
-    } else if a.undeliverable {
-        Some("undeliverable")
-    } else if a.missing_secondary_unit {
-        Some("missing_secondary_unit")
-    } else {
-        None
-    }
 }
 
 fn rfc3339(t: Timestamp) -> String {
