@@ -53,10 +53,6 @@ impl Notifier {
         })
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
     async fn events_of(&self, a_number: &str) -> Result<Vec<Event>, SinkError> {
         let rows = self
             .store

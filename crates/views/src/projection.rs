@@ -42,10 +42,6 @@ impl Views {
         })
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
     async fn advance(&self, a: &OffsetAdvance) -> Result<(), SinkError> {
         let moved = offsets::advance(&self.store, &a.topic, a.partition, a.from, a.to)
             .await
