@@ -53,9 +53,14 @@ channel = "topic"
 
 async fn run_until_caught_up(stack: &Stack, location: &StoreLocation) {
     let config = Arc::new(NotifyConfig::parse(CONFIG, "test").unwrap());
-    let notifier = Notifier::open(location, Arc::new(Catalogue::embedded()), config)
-        .await
-        .unwrap();
+    let notifier = Notifier::open(
+        location,
+        Arc::new(Catalogue::embedded()),
+        config,
+        Arc::new(tokio::sync::Notify::new()),
+    )
+    .await
+    .unwrap();
     let runner = SinkRunner::new(
         &stack.kafka,
         SinkRunnerConfig::new("notifier", &topics::AGENCY),

@@ -6,6 +6,7 @@
 //! group (one of them killed each round), which also shows several
 //! instances together build the same views as one.
 
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -21,28 +22,60 @@ const CHILDREN: u64 = 10_000;
 const KILLS: usize = 4;
 
 /// The `handoff views` processes of a test, killed however the test ends
-/// (a failed assertion must not leave them running).
-struct Instances(Vec<Child>);
+/// (a failed assertion must not leave them running). Each process logs to
+/// its own file; when the test fails, the end of every log is printed, so
+/// a stall can be told from a crash.
+struct Instances {
+    running: Vec<Child>,
+    logs: Vec<PathBuf>,
+}
 
-impl Drop for Instances {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+impl Instances {
+    fn start(&mut self, stack: &Stack, store: &TestStore) -> Child {
+        let log = stack
+            .data_dir()
+            .join(format!("views-{}.log", self.logs.len()));
+        let file = std::fs::File::create(&log).expect("log file");
+        self.logs.push(log);
+        Command::new(handoff_bin())
+            .args(["views", "--brokers", &stack.kafka.brokers])
+            .args(["--registry-url", stack.registry_url()])
+            .args(["--store", &store.arg()])
+            .args(["--group", "crash", "--http-listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "info,handoff_bus=debug")
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("handoff views starts")
     }
 }
 
-fn start_views(stack: &Stack, store: &TestStore) -> Child {
-    Command::new(handoff_bin())
-        .args(["views", "--brokers", &stack.kafka.brokers])
-        .args(["--registry-url", stack.registry_url()])
-        .args(["--store", &store.arg()])
-        .args(["--group", "crash", "--http-listen", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("handoff views starts")
+impl Drop for Instances {
+    fn drop(&mut self) {
+        for child in &mut self.running {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if std::thread::panicking() {
+            // Kept past the test's temporary directory, for a post-mortem.
+            let keep = std::env::temp_dir().join(format!("views-crash-{}", std::process::id()));
+            let _ = std::fs::create_dir_all(&keep);
+            for log in &self.logs {
+                if let Some(name) = log.file_name() {
+                    let _ = std::fs::copy(log, keep.join(name));
+                }
+                let text = std::fs::read_to_string(log).unwrap_or_default();
+                let lines: Vec<&str> = text.lines().collect();
+                let tail = &lines[lines.len().saturating_sub(40)..];
+                println!(
+                    "--- last lines of {} (kept in {}):\n{}",
+                    log.display(),
+                    keep.display(),
+                    tail.join("\n")
+                );
+            }
+        }
+    }
 }
 
 async fn applied(store: &Store) -> i64 {
@@ -98,11 +131,14 @@ async fn crash_story(store: TestStore) {
     let seed: u64 = rand::rng().random();
     println!("kill points seeded with {seed}");
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let mut running = Instances(
-        (0..instances)
-            .map(|_| start_views(&stack, &store))
-            .collect(),
-    );
+    let mut running = Instances {
+        running: Vec::new(),
+        logs: Vec::new(),
+    };
+    for _ in 0..instances {
+        let child = running.start(&stack, &store);
+        running.running.push(child);
+    }
     let reader = loop {
         // The first instance creates the tables.
         if let Ok(s) = open_store(&store.location()).await {
@@ -124,11 +160,11 @@ async fn crash_story(store: TestStore) {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         tokio::time::sleep(Duration::from_millis(rng.random_range(0..8000))).await;
-        let victim = rng.random_range(0..running.0.len());
-        running.0[victim].kill().unwrap(); // SIGKILL: no clean shutdown
-        running.0[victim].wait().unwrap();
+        let victim = rng.random_range(0..running.running.len());
+        running.running[victim].kill().unwrap(); // SIGKILL: no clean shutdown
+        running.running[victim].wait().unwrap();
         progress_at_kills.push(applied(&reader).await);
-        running.0[victim] = start_views(&stack, &store);
+        running.running[victim] = running.start(&stack, &store);
     }
     ingest.join().unwrap();
     let kafka = stack.kafka.clone();

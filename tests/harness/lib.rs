@@ -15,6 +15,7 @@ use handoff_registry::{RegistryConfig, RunningRegistry};
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
+pub mod receivers;
 pub mod stores;
 mod up_process;
 pub mod views;

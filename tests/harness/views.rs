@@ -12,7 +12,6 @@ use handoff_views::policy::Policy;
 use handoff_views::schema::open_store;
 use handoff_views::service::{self, RunningViews, ViewsConfig};
 use handoff_views::{Store, StoreLocation};
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use tokio_util::sync::CancellationToken;
 
 use crate::stores::TestStore;
@@ -85,20 +84,7 @@ impl TestViews {
 
 /// The end offset of every partition of the agency topics.
 pub fn agency_topic_ends(kafka: &KafkaConfig) -> HashMap<(String, i32), i64> {
-    let consumer: BaseConsumer = kafka.consumer("watermarks").create().expect("consumer");
-    let mut out = HashMap::new();
-    for topic in topics::AGENCY {
-        let metadata = consumer
-            .fetch_metadata(Some(topic), Duration::from_secs(10))
-            .expect("metadata");
-        for p in metadata.topics()[0].partitions() {
-            let (_, high) = consumer
-                .fetch_watermarks(topic, p.id(), Duration::from_secs(10))
-                .expect("watermarks");
-            out.insert((topic.to_owned(), p.id()), high);
-        }
-    }
-    out
+    handoff_bus::watermarks::topic_ends(kafka, &topics::AGENCY).expect("watermarks")
 }
 
 /// The views' stored next offsets.

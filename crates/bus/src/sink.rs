@@ -225,6 +225,7 @@ impl ConsumerContext for SinkContext {
                     .iter()
                     .map(|e| (e.topic().to_owned(), e.partition()))
                     .collect();
+                tracing::info!(partitions = ?partitions, "partitions assigned");
                 match self.reader.stored(&partitions) {
                     Ok(stored) => {
                         let mut positions = self.positions.lock().expect("positions lock");
@@ -247,6 +248,7 @@ impl ConsumerContext for SinkContext {
                 }
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                tracing::info!(partitions = tpl.count(), "partitions revoked");
                 let mut positions = self.positions.lock().expect("positions lock");
                 for e in tpl.elements() {
                     positions.remove(&(e.topic().to_owned(), e.partition()));
@@ -506,15 +508,28 @@ impl Parts {
                     .find(|a| a.topic == topic && a.partition == partition)
                 {
                     Some(a) => a.to = offset + 1,
-                    None => advances.push(OffsetAdvance {
-                        topic: topic.to_owned(),
-                        partition,
-                        from: positions
+                    None => {
+                        let from = positions
                             .get(&(topic.to_owned(), partition))
                             .copied()
-                            .flatten(),
-                        to: offset + 1,
-                    }),
+                            .flatten();
+                        if from.is_some_and(|f| offset > f) {
+                            // Not expected on these uncompacted topics.
+                            tracing::warn!(
+                                topic,
+                                partition,
+                                expected = from,
+                                got = offset,
+                                "a gap in a partition's offsets"
+                            );
+                        }
+                        advances.push(OffsetAdvance {
+                            topic: topic.to_owned(),
+                            partition,
+                            from,
+                            to: offset + 1,
+                        })
+                    }
                 }
             }
         }
@@ -560,6 +575,14 @@ impl Parts {
                 }
             }
         }
+        tracing::debug!(
+            events = events.len(),
+            advances = ?advances
+                .iter()
+                .map(|a| format!("{}/{} {:?}->{}", a.topic, a.partition, a.from, a.to))
+                .collect::<Vec<_>>(),
+            "batch applied"
+        );
         self.stats
             .applied
             .fetch_add(events.len() as u64, Ordering::Relaxed);

@@ -14,6 +14,7 @@ use handoff_adapters::{ingest_files, Layout, Ledger, Progress, Publisher, Reject
 use handoff_bus::{EventProducer, KafkaConfig};
 use handoff_events::{Codec, Timestamp};
 use handoff_gen::{GenConfig, Truth};
+use handoff_notify::api::AckState;
 use handoff_views::api::ApiState;
 use handoff_views::queries::{Paging, Queries};
 
@@ -23,6 +24,7 @@ pub async fn run(
     kafka: &KafkaConfig,
     codec: Codec,
     views: &ApiState,
+    notify: &AckState,
     data_dir: &Path,
 ) -> Result<()> {
     let dir = data_dir.join("demo");
@@ -65,7 +67,50 @@ pub async fn run(
     };
     wait_for_views(&queries, &truth).await?;
     show_child(&queries).await?;
-    show_views(&queries, &truth).await
+    show_views(&queries, &truth).await?;
+    show_notifications(notify).await
+}
+
+/// What the notifier made of the history, per rule and state, once it
+/// has gone quiet.
+async fn show_notifications(notify: &AckState) -> Result<()> {
+    let count = || async {
+        notify
+            .store
+            .query(
+                "SELECT rule, state, COUNT(*) FROM outbox GROUP BY rule, state ORDER BY rule, state",
+                vec![],
+            )
+            .await
+    };
+    // The notifier consumes the same topics as the views; wait until its
+    // outbox stops growing and nothing is left pending.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let mut last = count().await?;
+    loop {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let now = count().await?;
+        let pending = now
+            .iter()
+            .any(|r| r[1].as_str() == Some(handoff_notify::outbox::PENDING));
+        if (now == last && !pending) || tokio::time::Instant::now() > deadline {
+            last = now;
+            break;
+        }
+        last = now;
+    }
+    println!(
+        "demo: notifications (rule, state, count); delivered ones are on handoff.notifications.v1:"
+    );
+    for row in last {
+        println!(
+            "  {:<24} {:<10} {:>6}",
+            row[0].as_str().unwrap_or_default(),
+            row[1].as_str().unwrap_or_default(),
+            row[2].as_i64().unwrap_or_default()
+        );
+    }
+    Ok(())
 }
 
 /// Waits until every FTA and every child of the history is in the views.

@@ -36,6 +36,9 @@ enum Command {
     Ingest(commands::ingest::IngestArgs),
     /// Build the per-agency views from the agency topics and serve their API.
     Views(commands::views::ViewsArgs),
+    /// Run the notifier (rules, outbox, delivery, acknowledgements), or
+    /// list its subscribers and dead letters.
+    Notify(commands::notify::NotifyArgs),
     /// Write a synthetic history in the agencies' native layouts, with truth.json.
     Gen(commands::gen::GenArgs),
     /// Manage the agencies' bearer tokens.
@@ -67,6 +70,7 @@ fn main() -> std::process::ExitCode {
             Command::Topics(args) => commands::topics::run(args).await,
             Command::Ingest(args) => commands::ingest::run(args).await,
             Command::Views(args) => commands::views::run(args).await,
+            Command::Notify(args) => commands::notify::run(args).await,
             Command::Gen(args) => commands::gen::run(args),
             Command::Token(cmd) => commands::token::run(cmd),
         }

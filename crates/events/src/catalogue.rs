@@ -45,6 +45,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../../schemas/common/EventMeta.avsc"),
     ),
     (
+        "notify/Notification.avsc",
+        include_str!("../../../schemas/notify/Notification.avsc"),
+    ),
+    (
         "shared/AddressChanged.avsc",
         include_str!("../../../schemas/shared/AddressChanged.avsc"),
     ),
@@ -169,7 +173,7 @@ pub enum CatalogueError {
     },
     #[error("{path}: namespace is `{found}`; every Handoff schema uses `{NAMESPACE}`")]
     Namespace { path: String, found: String },
-    #[error("{path}: is in folder `{folder}`, which is not one of common, shared, ice, hhs, doj")]
+    #[error("{path}: is in folder `{folder}`, which is not one of common, shared, ice, hhs, doj, notify")]
     Folder { path: String, folder: String },
     #[error("{path}: not a valid Avro schema after composing shared records: {source}")]
     Avro {
@@ -212,6 +216,9 @@ pub fn subject(topic: &str, full_name: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Catalogue {
     pub events: BTreeMap<String, EventSchema>,
+    /// Records Handoff itself publishes (`schemas/notify/`: the
+    /// notifications topic), keyed by short name. Not agency events.
+    pub records: BTreeMap<String, EventSchema>,
 }
 
 impl Catalogue {
@@ -235,6 +242,7 @@ impl Catalogue {
     pub fn from_files(files: &[SchemaFile]) -> Result<Self, CatalogueError> {
         let mut shared_defs = BTreeMap::new();
         let mut events = Vec::new();
+        let mut own = Vec::new();
         for file in files {
             let json: Value =
                 serde_json::from_str(&file.text).map_err(|source| CatalogueError::Json {
@@ -275,6 +283,7 @@ impl Catalogue {
                 "shared" | "ice" | "hhs" | "doj" => {
                     events.push((file.path.clone(), folder, name, json))
                 }
+                "notify" => own.push((file.path.clone(), folder, name, json)),
                 _ => {
                     return Err(CatalogueError::Folder {
                         path: file.path.clone(),
@@ -283,34 +292,10 @@ impl Catalogue {
                 }
             }
         }
-        let mut out = BTreeMap::new();
-        for (path, folder, name, json) in events {
-            let mut defined = HashSet::new();
-            let composed = compose(&json, &shared_defs, &mut defined);
-            let text = serde_json::to_string(&composed).expect("JSON values serialise");
-            let schema = Schema::parse_str(&text).map_err(|source| CatalogueError::Avro {
-                path: path.clone(),
-                source: Box::new(source),
-            })?;
-            let topics = match folder.as_str() {
-                "ice" => vec![topics::ICE],
-                "hhs" => vec![topics::HHS],
-                "doj" => vec![topics::DOJ],
-                _ => topics::AGENCY.to_vec(),
-            };
-            out.insert(
-                name.clone(),
-                EventSchema {
-                    full_name: format!("{NAMESPACE}.{name}"),
-                    name,
-                    path,
-                    text,
-                    schema,
-                    topics,
-                },
-            );
-        }
-        Ok(Catalogue { events: out })
+        Ok(Catalogue {
+            events: compose_all(events, &shared_defs)?,
+            records: compose_all(own, &shared_defs)?,
+        })
     }
 
     pub fn get(&self, name: &str) -> Option<&EventSchema> {
@@ -320,7 +305,7 @@ impl Catalogue {
     /// Every (subject, schema text) pair the registry must hold.
     pub fn subjects(&self) -> Vec<(String, &EventSchema)> {
         let mut out = Vec::new();
-        for event in self.events.values() {
+        for event in self.events.values().chain(self.records.values()) {
             for subject in event.subjects() {
                 out.push((subject, event));
             }
@@ -328,6 +313,43 @@ impl Catalogue {
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
     }
+}
+
+/// Composes each (path, folder, name, json) with the shared definitions
+/// and parses it, keyed by name.
+fn compose_all(
+    files: Vec<(String, String, String, Value)>,
+    shared_defs: &BTreeMap<String, Value>,
+) -> Result<BTreeMap<String, EventSchema>, CatalogueError> {
+    let mut out = BTreeMap::new();
+    for (path, folder, name, json) in files {
+        let mut defined = HashSet::new();
+        let composed = compose(&json, shared_defs, &mut defined);
+        let text = serde_json::to_string(&composed).expect("JSON values serialise");
+        let schema = Schema::parse_str(&text).map_err(|source| CatalogueError::Avro {
+            path: path.clone(),
+            source: Box::new(source),
+        })?;
+        let topics = match folder.as_str() {
+            "ice" => vec![topics::ICE],
+            "hhs" => vec![topics::HHS],
+            "doj" => vec![topics::DOJ],
+            "notify" => vec![topics::NOTIFICATIONS],
+            _ => topics::AGENCY.to_vec(),
+        };
+        out.insert(
+            name.clone(),
+            EventSchema {
+                full_name: format!("{NAMESPACE}.{name}"),
+                name,
+                path,
+                text,
+                schema,
+                topics,
+            },
+        );
+    }
+    Ok(out)
 }
 
 /// Reads every `.avsc` below `dir`, sorted by path so results are stable.
@@ -461,7 +483,7 @@ mod tests {
         assert!(subjects.contains(&"handoff.hhs.v1-gov.handoff.v1.AddressChanged".to_owned()));
         assert_eq!(
             subjects.len(),
-            cat.events.len() + 2,
+            cat.events.len() + 2 + cat.records.len(),
             "AddressChanged is on three topics"
         );
     }

@@ -87,6 +87,32 @@ impl Codec {
             .map_err(|e| self.registry_error(e))
     }
 
+    /// Confluent-framed bytes of one of Handoff's own records (the
+    /// catalogue's `records`, e.g. a Notification) for its topic.
+    pub async fn encode_record(
+        &self,
+        name: &str,
+        value: apache_avro::types::Value,
+    ) -> Result<Vec<u8>, CodecError> {
+        let schema = self
+            .catalogue
+            .records
+            .get(name)
+            .ok_or_else(|| CodecError::NotInCatalogue(name.to_owned()))?;
+        let strategy = SubjectNameStrategy::TopicRecordNameStrategyWithSchema(
+            schema.topics[0].to_owned(),
+            SuppliedSchema::new(
+                Some(schema.full_name.clone()),
+                SchemaType::Avro,
+                schema.text.clone(),
+            ),
+        );
+        self.encoder
+            .encode_value(value, &strategy)
+            .await
+            .map_err(|e| self.registry_error(e))
+    }
+
     /// The event in Confluent-framed bytes, whatever registered schema
     /// version wrote it.
     pub async fn decode(&self, payload: &[u8]) -> Result<Event, CodecError> {

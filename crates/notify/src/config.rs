@@ -60,6 +60,12 @@ pub struct DeliveryConfig {
     pub backoff_max_ms: u64,
     /// Seconds between webhook heartbeats (0: none). Default 60.
     pub heartbeat_seconds: u64,
+    /// The SMTP relay for e-mail subscribers, as lettre reads it:
+    /// `smtp://host:port` (plain), `smtp://host:587?tls=required`,
+    /// `smtps://user:pass@host:465`. Default `smtp://127.0.0.1:25`.
+    pub smtp_url: String,
+    /// The sender of notification e-mails. Default `handoff-notify@localhost`.
+    pub email_from: String,
 }
 
 impl Default for DeliveryConfig {
@@ -69,6 +75,8 @@ impl Default for DeliveryConfig {
             backoff_initial_ms: 1_000,
             backoff_max_ms: 300_000,
             heartbeat_seconds: 60,
+            smtp_url: "smtp://127.0.0.1:25".into(),
+            email_from: "handoff-notify@localhost".into(),
         }
     }
 }
@@ -104,8 +112,8 @@ pub enum Channel {
     Webhook { url: String, secret_env: String },
     /// E-mail over SMTP to `to`.
     Email { to: String },
-    /// Only the `handoff.notifications.v1` topic (every notification goes
-    /// there too).
+    /// An Avro record on the `handoff.notifications.v1` topic, keyed by
+    /// subscriber id, for systems that would rather consume.
     Topic,
 }
 
@@ -124,6 +132,19 @@ impl NotifyConfig {
             message,
         };
         let config: NotifyConfig = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+        if config.delivery.max_attempts == 0 {
+            return Err(err(
+                "[delivery] max_attempts is 0; give at least 1 (the default is 10)".into(),
+            ));
+        }
+        if config.delivery.backoff_initial_ms == 0
+            || config.delivery.backoff_max_ms < config.delivery.backoff_initial_ms
+        {
+            return Err(err(
+                "[delivery] needs 0 < backoff_initial_ms <= backoff_max_ms (defaults 1000 and 300000)"
+                    .into(),
+            ));
+        }
         let mut ids = BTreeSet::new();
         for s in &config.subscribers {
             let at = format!("subscriber `{}`", s.id);
@@ -177,6 +198,26 @@ impl NotifyConfig {
             "deploy/notify.toml",
         )
         .expect("the shipped notify.toml is checked by tests")
+    }
+
+    /// Reads and checks a file.
+    pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            path: shown.clone(),
+            message: format!("cannot read it: {e}"),
+        })?;
+        Self::parse(&text, &shown)
+    }
+
+    /// The same rules and subscribers with every subscriber on the topic
+    /// channel: what a local `handoff up` runs unless given a config, so
+    /// it needs no webhook secrets or SMTP relay.
+    pub fn on_topic_only(mut self) -> Self {
+        for s in &mut self.subscribers {
+            s.channel = Channel::Topic;
+        }
+        self
     }
 
     pub fn enabled(&self, rule: Rule) -> bool {

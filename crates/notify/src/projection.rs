@@ -5,9 +5,16 @@
 //! keeps it to one row however often it is produced. Timers fire when the
 //! sink is idle (everything on the broker applied, so a cancelling event
 //! on another topic cannot be missed), by event time: the clock is the
-//! latest event time seen, or the wall clock once that is within a day of
-//! it (live operation), so a history loaded later fires its deadlines as
-//! they fell then, not every reminder up to today.
+//! latest event time seen, moving on at the wall clock's pace from the
+//! moment it was seen, and never ahead of the wall clock. In live
+//! operation that is the wall clock (quiet weekends included); a history
+//! loaded in minutes fires its deadlines as they fell then, not every
+//! reminder up to today.
+//!
+//! History is not re-sent: on its first start the notifier marks where
+//! each agency partition ends (`mark_history`); notifications caused by
+//! events before the marks, or by deadlines that fell by their time, go
+//! to the outbox as `history`, which only an operator's resend sends.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -21,10 +28,9 @@ use handoff_story::ChildState;
 
 use crate::config::NotifyConfig;
 use crate::matching::recipients;
+use crate::outbox::{HISTORY, PENDING};
 use crate::rules::{on_event, on_timer, Rule, Timer, TimerOp, Trigger};
 use crate::schema::TABLES;
-
-const LIVE_WITHIN_MS: i64 = 86_400_000;
 
 fn sink_error(e: StoreError) -> SinkError {
     SinkError::Store(e.to_string())
@@ -34,10 +40,86 @@ pub async fn open_store(location: &StoreLocation) -> Result<Store, StoreError> {
     Store::open(location, TABLES).await
 }
 
+/// On the first start only: records where each partition ends now, so
+/// that what is already on the topics counts as history. Returns whether
+/// this was the first start.
+pub async fn mark_history(
+    store: &Store,
+    ends: &HashMap<TopicPartition, i64>,
+) -> Result<bool, StoreError> {
+    store.begin().await?;
+    let marked = store
+        .query("SELECT at FROM clock WHERE name = 'first_start'", vec![])
+        .await;
+    let result = async {
+        if !marked?.is_empty() {
+            return Ok(false);
+        }
+        for ((topic, partition), end) in ends {
+            store
+                .execute(
+                    "INSERT INTO history_marks VALUES (?1, ?2, ?3)",
+                    vec![topic.as_str().into(), (*partition).into(), (*end).into()],
+                )
+                .await?;
+        }
+        store
+            .execute(
+                "INSERT INTO clock VALUES ('first_start', ?1)",
+                vec![Timestamp::now().0.into()],
+            )
+            .await?;
+        Ok(true)
+    }
+    .await;
+    match result {
+        Ok(first) => {
+            store.commit().await?;
+            Ok(first)
+        }
+        Err(e) => {
+            store.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+/// Sets or cancels a timer (in the caller's transaction, if any).
+pub async fn apply_timer_op(store: &Store, op: &TimerOp) -> Result<(), StoreError> {
+    match op {
+        TimerOp::Set(t) => store
+            .execute(
+                "INSERT INTO timers VALUES (?1, ?2, ?3, ?4, ?5, 0)
+                 ON CONFLICT (rule, a_number, key) DO UPDATE SET due = excluded.due, repeat_every = excluded.repeat_every",
+                vec![
+                    t.rule.as_str().into(),
+                    t.a_number.as_str().into(),
+                    t.key.as_str().into(),
+                    t.due.0.into(),
+                    t.repeat_every_ms.into(),
+                ],
+            )
+            .await
+            .map(|_| ()),
+        TimerOp::Cancel { rule, a_number, key } => store
+            .execute(
+                "DELETE FROM timers WHERE rule = ?1 AND a_number = ?2 AND key = ?3",
+                vec![rule.as_str().into(), a_number.as_str().into(), key.as_str().into()],
+            )
+            .await
+            .map(|_| ()),
+    }
+}
+
 pub struct Notifier {
     store: Store,
     catalogue: Arc<Catalogue>,
     config: Arc<NotifyConfig>,
+    /// Where history ends on each partition (see `mark_history`).
+    marks: HashMap<TopicPartition, i64>,
+    /// Woken after a batch that added pending notifications.
+    wake: Arc<tokio::sync::Notify>,
+    enqueued: bool,
 }
 
 impl Notifier {
@@ -45,12 +127,65 @@ impl Notifier {
         location: &StoreLocation,
         catalogue: Arc<Catalogue>,
         config: Arc<NotifyConfig>,
+        wake: Arc<tokio::sync::Notify>,
     ) -> Result<Self, StoreError> {
+        let store = open_store(location).await?;
+        let marks = store
+            .query(
+                "SELECT topic, partition, end_offset FROM history_marks",
+                vec![],
+            )
+            .await?
+            .into_iter()
+            .map(|r| {
+                (
+                    (
+                        r[0].as_str().unwrap_or_default().to_owned(),
+                        r[1].as_i64().unwrap_or_default() as i32,
+                    ),
+                    r[2].as_i64().unwrap_or_default(),
+                )
+            })
+            .collect();
         Ok(Notifier {
-            store: open_store(location).await?,
+            store,
             catalogue,
             config,
+            marks,
+            wake,
+            enqueued: false,
         })
+    }
+
+    async fn clock_at(&self, name: &str) -> Result<Option<i64>, SinkError> {
+        let rows = self
+            .store
+            .query("SELECT at FROM clock WHERE name = ?1", vec![name.into()])
+            .await
+            .map_err(sink_error)?;
+        Ok(rows.first().and_then(|r| r[0].as_i64()))
+    }
+
+    async fn set_clock(&self, name: &str, to: Timestamp) -> Result<(), SinkError> {
+        self.store
+            .execute(
+                "INSERT INTO clock VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET at = excluded.at",
+                vec![name.into(), to.0.into()],
+            )
+            .await
+            .map(|_| ())
+            .map_err(sink_error)
+    }
+
+    async fn advance_clock(&self, name: &str, to: Timestamp) -> Result<(), SinkError> {
+        self.store
+            .execute(
+                "INSERT INTO clock VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET at = CASE WHEN excluded.at > clock.at THEN excluded.at ELSE clock.at END",
+                vec![name.into(), to.0.into()],
+            )
+            .await
+            .map(|_| ())
+            .map_err(sink_error)
     }
 
     async fn events_of(&self, a_number: &str) -> Result<Vec<Event>, SinkError> {
@@ -73,8 +208,14 @@ impl Notifier {
             .collect()
     }
 
-    /// Writes one outbox row per recipient, unless the key already has one.
-    async fn enqueue(&self, trigger: &Trigger, a_number: &str) -> Result<(), SinkError> {
+    /// Writes one outbox row per recipient, unless the key already has
+    /// one: pending, or kept as history.
+    async fn enqueue(
+        &mut self,
+        trigger: &Trigger,
+        a_number: &str,
+        history: bool,
+    ) -> Result<(), SinkError> {
         if !self.config.enabled(trigger.rule) {
             return Ok(());
         }
@@ -119,8 +260,8 @@ impl Notifier {
                 .unwrap_or_default();
             self.store
                 .execute(
-                    "INSERT INTO outbox (idempotency_key, subscriber, seq, rule, priority, a_number, occurred_at, payload, state, attempts, next_attempt_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', 0, 0)",
+                    "INSERT INTO outbox (idempotency_key, subscriber, seq, rule, priority, a_number, occurred_at, payload, state, attempts, next_attempt_at, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, 0, ?10)",
                     vec![
                         key.into(),
                         subscriber.id.as_str().into(),
@@ -130,46 +271,19 @@ impl Notifier {
                         a_number.into(),
                         trigger.at.0.into(),
                         trigger.payload.to_string().into(),
+                        if history { HISTORY } else { PENDING }.into(),
+                        Timestamp::now().0.into(),
                     ],
                 )
                 .await
                 .map_err(sink_error)?;
+            self.enqueued |= !history;
         }
         Ok(())
     }
 
-    async fn apply_timer_op(&self, op: &TimerOp) -> Result<(), SinkError> {
-        match op {
-            TimerOp::Set(t) => self
-                .store
-                .execute(
-                    "INSERT INTO timers VALUES (?1, ?2, ?3, ?4, ?5, 0)
-                     ON CONFLICT (rule, a_number, key) DO UPDATE SET due = excluded.due, repeat_every = excluded.repeat_every",
-                    vec![
-                        t.rule.as_str().into(),
-                        t.a_number.as_str().into(),
-                        t.key.as_str().into(),
-                        t.due.0.into(),
-                        t.repeat_every_ms.into(),
-                    ],
-                )
-                .await
-                .map(|_| ())
-                .map_err(sink_error),
-            TimerOp::Cancel { rule, a_number, key } => self
-                .store
-                .execute(
-                    "DELETE FROM timers WHERE rule = ?1 AND a_number = ?2 AND key = ?3",
-                    vec![rule.as_str().into(), a_number.as_str().into(), key.as_str().into()],
-                )
-                .await
-                .map(|_| ())
-                .map_err(sink_error),
-        }
-    }
-
     async fn apply_in_transaction(
-        &self,
+        &mut self,
         events: &[Delivered],
         advances: &[OffsetAdvance],
     ) -> Result<(), SinkError> {
@@ -189,10 +303,18 @@ impl Notifier {
         let touched: Vec<String> = touched.into_iter().collect();
         self.store.lock_keys(&touched).await.map_err(sink_error)?;
         let mut latest = None;
+        let mut latest_history = None;
         for (index, delivered) in events.iter().enumerate() {
             let event = &delivered.event;
             let meta = event.meta();
             latest = latest.max(Some(meta.occurred_at));
+            let history = self
+                .marks
+                .get(&(delivered.topic.clone(), delivered.partition))
+                .is_some_and(|end| delivered.offset < *end);
+            if history {
+                latest_history = latest_history.max(Some(meta.occurred_at));
+            }
             let Some(a) = &meta.a_number else {
                 continue; // statistical records notify no one
             };
@@ -226,47 +348,54 @@ impl Notifier {
             let after = ChildState::from_events(a.as_str(), &all);
             let effects = on_event(event, &before, &after, &self.config.rules);
             for op in &effects.timers {
-                self.apply_timer_op(op).await?;
+                apply_timer_op(&self.store, op).await.map_err(sink_error)?;
             }
             for trigger in &effects.triggers {
-                self.enqueue(trigger, a.as_str()).await?;
+                self.enqueue(trigger, a.as_str(), history).await?;
             }
         }
-        if let Some(latest) = latest {
-            self.store
-                .execute(
-                    "INSERT INTO clock VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET event_time = CASE WHEN excluded.event_time > clock.event_time THEN excluded.event_time ELSE clock.event_time END",
-                    vec![latest.0.into()],
-                )
-                .await
-                .map_err(sink_error)?;
+        // An event dated after the wall clock (a typo in a source system)
+        // must not run the timers' clock into the future.
+        let now = Timestamp::now();
+        if let Some(latest) = latest.map(|l| l.min(now)) {
+            if self
+                .clock_at("event_time")
+                .await?
+                .is_none_or(|t| latest.0 > t)
+            {
+                self.advance_clock("event_time", latest).await?;
+                self.set_clock("event_time_seen_at", now).await?;
+            }
+        }
+        if let Some(latest) = latest_history {
+            self.advance_clock("history_until", latest.min(now)).await?;
         }
         Ok(())
     }
 
     /// The timers' clock: the latest event time, or now once live.
     async fn clock(&self) -> Result<Option<Timestamp>, SinkError> {
-        let rows = self
-            .store
-            .query("SELECT event_time FROM clock WHERE id = 1", vec![])
-            .await
-            .map_err(sink_error)?;
-        let Some(event_time) = rows.first().and_then(|r| r[0].as_i64()) else {
+        let Some(event_time) = self.clock_at("event_time").await? else {
             return Ok(None);
         };
+        let seen_at = self
+            .clock_at("event_time_seen_at")
+            .await?
+            .unwrap_or(event_time);
         let now = Timestamp::now().0;
-        Ok(Some(Timestamp(if now - event_time <= LIVE_WITHIN_MS {
-            now.max(event_time)
-        } else {
-            event_time
-        })))
+        Ok(Some(Timestamp(
+            (event_time + (now - seen_at).max(0))
+                .min(now)
+                .max(event_time),
+        )))
     }
 
     /// Fires every timer due by the clock, in one transaction.
-    pub async fn fire_due_timers(&self) -> Result<usize, SinkError> {
+    pub async fn fire_due_timers(&mut self) -> Result<usize, SinkError> {
         let Some(clock) = self.clock().await? else {
             return Ok(0);
         };
+        let history_until = self.clock_at("history_until").await?;
         let due = self
             .store
             .query(
@@ -302,7 +431,8 @@ impl Notifier {
             while live && timer.due <= clock {
                 match on_timer(&timer, firings, state) {
                     Some(trigger) => {
-                        self.enqueue(&trigger, &timer.a_number).await?;
+                        let history = history_until.is_some_and(|h| timer.due.0 <= h);
+                        self.enqueue(&trigger, &timer.a_number, history).await?;
                         fired += 1;
                         firings += 1;
                         match timer.repeat_every_ms {
@@ -369,8 +499,15 @@ impl Sink for Notifier {
         offsets: &[OffsetAdvance],
     ) -> Result<(), SinkError> {
         self.store.begin().await.map_err(sink_error)?;
+        self.enqueued = false;
         match self.apply_in_transaction(events, offsets).await {
-            Ok(()) => self.store.commit().await.map_err(sink_error),
+            Ok(()) => {
+                self.store.commit().await.map_err(sink_error)?;
+                if self.enqueued {
+                    self.wake.notify_waiters();
+                }
+                Ok(())
+            }
             Err(e) => {
                 self.store.rollback().await;
                 Err(e)
@@ -395,9 +532,13 @@ impl Sink for Notifier {
             return Ok(());
         }
         self.store.begin().await.map_err(sink_error)?;
+        self.enqueued = false;
         match self.fire_due_timers().await {
             Ok(fired) => {
                 self.store.commit().await.map_err(sink_error)?;
+                if self.enqueued {
+                    self.wake.notify_waiters();
+                }
                 if fired > 0 {
                     tracing::info!(fired, "timers fired");
                 }

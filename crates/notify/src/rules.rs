@@ -339,6 +339,21 @@ fn bad_address(
     Some(t)
 }
 
+/// The escalation timer (rule 6) an acknowledged FTA notification stops
+/// when ERO reports a follow-up: read from the notification's
+/// idempotency key, whose cause is `fta:<A-number>:<hearing day>`.
+pub fn follow_up_timer(idempotency_key: &str) -> Option<TimerOp> {
+    let cause = idempotency_key.split('|').next()?;
+    let mut parts = cause.splitn(3, ':');
+    (parts.next()? == "fta").then_some(())?;
+    let (a_number, key) = (parts.next()?, parts.next()?);
+    Some(TimerOp::Cancel {
+        rule: Rule::FtaWithoutFollowUp,
+        a_number: a_number.to_owned(),
+        key: key.to_owned(),
+    })
+}
+
 /// The trigger of a timer come due (its `firing`-th time, from 0), if its
 /// condition still holds for the child as it is now.
 pub fn on_timer(timer: &Timer, firing: u32, state: &ChildState) -> Option<Trigger> {

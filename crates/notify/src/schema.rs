@@ -5,10 +5,17 @@
 //!   rules read a child's state before and after each event.
 //! - `outbox`: one row per (cause, rule, subscriber), the idempotency key;
 //!   a redelivered event or a restart never adds a second row. `seq` is
-//!   the subscriber's own gap-free sequence number.
+//!   the subscriber's own gap-free sequence number; `state` is one of
+//!   `outbox.rs`'s states.
 //! - `subscriber_seq`: the next sequence number of each subscriber.
 //! - `timers`: deadlines (rule, child, key), fired by the event-time clock.
-//! - `clock`: the notifier's event-time clock (the latest event time seen).
+//! - `clock`: named instants: `event_time` (the latest event time seen,
+//!   the timers' clock), `event_time_seen_at` (the wall clock when it was
+//!   seen: the clock moves on from there), `first_start`, and `history_until` (the latest event time among
+//!   history events: timers due by then are history too).
+//! - `history_marks`: where each agency partition ended when the notifier
+//!   first started; events before the mark are history (a rebuild or a
+//!   replay), whose notifications are kept but not sent.
 //! - `sink_offsets`: consumer offsets, in the same transaction as the rest.
 
 pub const TABLES: &str = "
@@ -33,8 +40,11 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts INTEGER NOT NULL,
     next_attempt_at INTEGER NOT NULL,
     last_error TEXT,
+    created_at INTEGER NOT NULL,
     delivered_at INTEGER,
-    acked_at INTEGER
+    acked_at INTEGER,
+    acked_by TEXT,
+    follow_up INTEGER
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, subscriber, seq);
 CREATE TABLE IF NOT EXISTS subscriber_seq (
@@ -52,8 +62,14 @@ CREATE TABLE IF NOT EXISTS timers (
 );
 CREATE INDEX IF NOT EXISTS timers_by_due ON timers (due);
 CREATE TABLE IF NOT EXISTS clock (
-    id INTEGER PRIMARY KEY,
-    event_time INTEGER NOT NULL
+    name TEXT PRIMARY KEY,
+    at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS history_marks (
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    end_offset INTEGER NOT NULL,
+    PRIMARY KEY (topic, partition)
 );
 CREATE TABLE IF NOT EXISTS sink_offsets (
     topic TEXT NOT NULL,

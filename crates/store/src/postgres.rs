@@ -27,6 +27,11 @@ async fn connect(url: &str) -> Result<Client, tokio_postgres::Error> {
             tracing::warn!(error = %e, "PostgreSQL connection closed");
         }
     });
+    // The idempotent schema statements run at every open; their "already
+    // exists, skipping" notices would bury the log.
+    client
+        .batch_execute("SET client_min_messages = warning")
+        .await?;
     Ok(client)
 }
 

@@ -29,7 +29,12 @@ pub struct Metrics {
     pub store_latency: Histogram,
     lag: Family<PartitionLabel, Gauge>,
     sink: std::sync::Mutex<Option<Arc<SinkStats>>>,
+    also: std::sync::Mutex<Vec<Extra>>,
 }
+
+/// Another service's exposition, served on the same `/metrics` (`handoff
+/// up` adds the notifier's).
+pub type Extra = Box<dyn Fn() -> String + Send + Sync>;
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -59,6 +64,7 @@ impl Default for Metrics {
             store_latency,
             lag,
             sink: std::sync::Mutex::new(None),
+            also: std::sync::Mutex::new(Vec::new()),
         }
     }
 }
@@ -84,6 +90,22 @@ impl Metrics {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("writing to a String cannot fail");
+        // One exposition ends with one `# EOF`.
+        let also = self.also.lock().expect("metrics lock");
+        if !also.is_empty() {
+            let eof = "# EOF\n";
+            let mut joined = out.trim_end_matches(eof).to_owned();
+            for extra in also.iter() {
+                joined.push_str(extra().trim_end_matches(eof));
+            }
+            joined.push_str(eof);
+            out = joined;
+        }
         out
+    }
+
+    /// Serves another exposition on the same `/metrics`.
+    pub fn also_render(&self, extra: Extra) {
+        self.also.lock().expect("metrics lock").push(extra);
     }
 }

@@ -4,6 +4,7 @@
 pub mod broker;
 pub mod gen;
 pub mod ingest;
+pub mod notify;
 pub mod registry;
 pub mod schemas;
 pub mod token;

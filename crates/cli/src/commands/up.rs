@@ -17,6 +17,7 @@ use handoff_events::{Catalogue, Codec};
 use handoff_registry::RegistryConfig;
 use tokio::net::TcpListener;
 
+use crate::commands::notify::NotifyStoreArgs;
 use crate::commands::topics::TopicLayoutArgs;
 use crate::commands::views::ViewsStoreArgs;
 use crate::kafka_args::KafkaArgs;
@@ -50,6 +51,11 @@ pub struct UpArgs {
     /// can also POST exports to /v1/ingest/{agency}.
     #[command(flatten)]
     pub views: ViewsStoreArgs,
+    /// The notifier's store and rules. Without --notify-config every
+    /// subscriber of deploy/notify.toml receives on the
+    /// handoff.notifications.v1 topic.
+    #[command(flatten)]
+    pub notify: NotifyStoreArgs,
     /// Largest export accepted over HTTP, in MiB (bigger: use a drop folder).
     #[arg(long, default_value_t = 256)]
     pub max_upload_mib: usize,
@@ -140,8 +146,44 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
             .context("starting the views")?;
     println!("views     {}", store.describe());
 
+    // The notifier: rules over the same topics, an outbox, delivery.
+    let notify_config = args.notify.load(true)?;
+    let subscribers = notify_config.subscribers.len();
+    let notify_store = args
+        .notify
+        .location(&args.data_dir.join("notify.db").to_string_lossy());
+    let notifier = handoff_notify::service::start(
+        &kafka,
+        codec.clone(),
+        handoff_notify::service::NotifyServiceConfig {
+            store: notify_store.clone(),
+            group: "handoff-notify".into(),
+            config: Arc::new(notify_config),
+            tokens: views.api.tokens.clone(),
+        },
+        services.clone(),
+    )
+    .await
+    .context("starting the notifier")?;
+    let notify_metrics = notifier.ack.metrics.clone();
+    views
+        .api
+        .metrics
+        .also_render(Box::new(move || notify_metrics.render()));
+    println!(
+        "notify    {} ({subscribers} subscribers{})",
+        notify_store.describe(),
+        if args.notify.config.is_none() {
+            ", all on the handoff.notifications.v1 topic"
+        } else {
+            ""
+        }
+    );
+
     let readiness = Arc::new(health::Readiness::new(&kafka, &registry_url)?);
-    let mut app = health::router(readiness).merge(handoff_views::api::router(views.api.clone()));
+    let mut app = health::router(readiness)
+        .merge(handoff_views::api::router(views.api.clone()))
+        .merge(handoff_notify::api::router(notifier.ack.clone()));
     let tokens = views.api.tokens.clone();
     let mut http_ingest = "off (no --tokens): the API refuses every request".to_owned();
     if args.views.tokens.is_some() {
@@ -180,16 +222,24 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
     }));
 
     if args.demo {
-        demo::run(&kafka, codec.clone(), &views.api, &args.data_dir).await?;
+        demo::run(
+            &kafka,
+            codec.clone(),
+            &views.api,
+            &notifier.ack,
+            &args.data_dir,
+        )
+        .await?;
     }
     println!("ready. Ctrl-C or SIGTERM to stop.");
 
     let failed = tokio::select! {
         _ = stop.cancelled() => false,
         _ = views.failed.cancelled() => true,
+        _ = notifier.failed.cancelled() => true,
     };
     services.cancel();
-    for task in tasks.into_iter().chain(views.tasks) {
+    for task in tasks.into_iter().chain(views.tasks).chain(notifier.tasks) {
         let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
     }
     #[cfg(feature = "embedded-broker")]
@@ -197,7 +247,7 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
         broker.stop().await;
     }
     if failed {
-        anyhow::bail!("the views stopped on an error (see the log above)");
+        anyhow::bail!("the views or the notifier stopped on an error (see the log above)");
     }
     println!("stopped.");
     Ok(ExitCode::SUCCESS)
