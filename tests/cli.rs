@@ -159,3 +159,48 @@ async fn schemas_check_refuses_an_incompatible_change_and_the_registry_says_409(
     );
     stack.stop().await;
 }
+
+#[test]
+fn notify_subscribers_lists_every_office_and_whether_its_secret_is_set() {
+    let out = Command::new(handoff_bin())
+        .args(["notify", "subscribers"])
+        .env_remove("HANDOFF_SECRET_ORR")
+        .env("HANDOFF_SECRET_EOIR", "set-for-this-test")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let shipped = handoff_notify::config::NotifyConfig::shipped();
+    for s in &shipped.subscribers {
+        assert!(
+            text.contains(&format!("{}  (", s.id)),
+            "{} missing: {text}",
+            s.id
+        );
+    }
+    assert!(
+        text.contains("(secret in HANDOFF_SECRET_ORR: NOT SET)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(secret in HANDOFF_SECRET_EOIR: set)"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("{} subscriber(s)", shipped.subscribers.len())));
+
+    // A mistake in the file is named with the file.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("notify.toml");
+    std::fs::write(&bad, "[delivery]\nmax_attempts = 0\n").unwrap();
+    let out = Command::new(handoff_bin())
+        .args(["notify", "subscribers", "--notify-config"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("notify.toml") && err.contains("max_attempts"),
+        "{err}"
+    );
+}

@@ -645,3 +645,162 @@ async fn an_acknowledged_follow_up_stops_the_escalation() {
     }
     stack.stop().await;
 }
+
+/// Time from the broker acknowledging an FTA to ERO's webhook receiving
+/// its notification, for FTAs published one every 50 ms. Printed for the
+/// issue note (the benchmark makes it formal); the test asserts each FTA
+/// reached ERO once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fta_to_webhook_latency() {
+    const FTAS: usize = 200;
+    let stack = Stack::start().await;
+    stack.codec().register_catalogue().await.unwrap();
+    let hooks = WebhookReceiver::start(SECRET).await;
+    let smtp = SmtpReceiver::start(stack.data_dir());
+    std::env::set_var("HANDOFF_TEST_SECRET_LATENCY", SECRET);
+    let location = StoreLocation::Sqlite(stack.data_dir().join("notify.db"));
+    let stop = CancellationToken::new();
+    let settings = config(&hooks, &smtp.url(), "HANDOFF_TEST_SECRET_LATENCY", "");
+    let notifier = start_notifier(&stack, &location, settings, Tokens::default(), &stop).await;
+    let producer = handoff_bus::EventProducer::new(&stack.kafka, stack.codec()).unwrap();
+    let hearing = Timestamp(Timestamp::now().0 - 3_600_000);
+    let mut acked = BTreeMap::new();
+    for i in 0..FTAS {
+        let a = format!("A4{i:08}");
+        producer.publish(&fta(&a, hearing), None).await.unwrap();
+        acked.insert(a, std::time::Instant::now());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while hooks.notifications("ero").len() < FTAS {
+        assert!(tokio::time::Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut latencies: Vec<Duration> = hooks
+        .notifications("ero")
+        .iter()
+        .map(|r| {
+            let a = r.body["a_number"].as_str().unwrap();
+            r.at.duration_since(acked[a])
+        })
+        .collect();
+    assert_eq!(latencies.len(), FTAS, "each FTA reached ERO once");
+    latencies.sort();
+    println!(
+        "FTA acknowledged by the broker -> ERO webhook: p50 {:?}, p99 {:?}, max {:?} ({FTAS} FTAs, one per 50 ms, debug build)",
+        latencies[FTAS / 2],
+        latencies[FTAS * 99 / 100],
+        latencies[FTAS - 1]
+    );
+    stop.cancel();
+    for task in notifier.tasks {
+        task.await.unwrap();
+    }
+    stack.stop().await;
+}
+
+/// A notifier started on topics that already hold a history keeps that
+/// history's notifications without sending them; `--resend --dry-run`
+/// lists them, `--resend` sends them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_is_kept_not_sent_until_an_operator_resends_it() {
+    let stack = Stack::start().await;
+    stack.codec().register_catalogue().await.unwrap();
+    let hooks = WebhookReceiver::start(SECRET).await;
+    let smtp = SmtpReceiver::start(stack.data_dir());
+    std::env::set_var("HANDOFF_TEST_SECRET_HISTORY", SECRET);
+    ingest_fixtures(&stack);
+    let location = StoreLocation::Sqlite(stack.data_dir().join("notify.db"));
+    let stop = CancellationToken::new();
+    let settings = config(&hooks, &smtp.url(), "HANDOFF_TEST_SECRET_HISTORY", "");
+    let text = toml::to_string(&settings).unwrap();
+    let notifier = start_notifier(&stack, &location, settings, Tokens::default(), &stop).await;
+    assert!(notifier.first_start);
+    let store = open_store(&location).await.unwrap();
+    wait_all_delivered(&stack, &store, Duration::from_secs(60)).await;
+    stop.cancel();
+    for task in notifier.tasks {
+        task.await.unwrap();
+    }
+    let kept = count(
+        &store,
+        "SELECT COUNT(*) FROM outbox WHERE state = 'history'",
+    )
+    .await;
+    assert!(kept > 10, "{kept} kept as history");
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM outbox WHERE state <> 'history'"
+        )
+        .await,
+        0
+    );
+    assert!(hooks
+        .received()
+        .iter()
+        .all(|r| r.body["type"] != "notification"));
+    assert!(smtp.messages().is_empty());
+
+    let config_path = stack.data_dir().join("notify.toml");
+    std::fs::write(&config_path, text).unwrap();
+    let notify = |extra: &[&str]| {
+        let mut command = std::process::Command::new(handoff_e2e::handoff_bin());
+        command
+            .args(["notify", "--brokers", &stack.kafka.brokers])
+            .args(["--registry-url", stack.registry_url()])
+            .arg("--notify-config")
+            .arg(&config_path)
+            .arg("--notify-store")
+            .arg(stack.data_dir().join("notify.db"))
+            .args(["--http-listen", "127.0.0.1:0"])
+            .args(extra)
+            .env("HANDOFF_TEST_SECRET_HISTORY", SECRET);
+        command
+    };
+    let dry = notify(&["--resend", "all", "--dry-run"]).output().unwrap();
+    let dry = String::from_utf8_lossy(&dry.stdout).into_owned();
+    assert!(
+        dry.contains(&format!(
+            "{kept} notification(s) kept as history would be sent"
+        )),
+        "{dry}"
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) FROM outbox WHERE state = 'history'"
+        )
+        .await,
+        kept
+    );
+    let mut child = notify(&["--resend", "all"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while count(
+        &store,
+        "SELECT COUNT(*) FROM outbox WHERE state = 'delivered'",
+    )
+    .await
+        < kept
+    {
+        assert!(tokio::time::Instant::now() < deadline, "resend incomplete");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let webhook_rows = count(
+        &store,
+        "SELECT COUNT(*) FROM outbox WHERE subscriber IN ('orr', 'ero', 'eoir')",
+    )
+    .await;
+    let received = ["orr", "ero", "eoir"]
+        .iter()
+        .map(|h| hooks.notifications(h).len() as i64)
+        .sum::<i64>();
+    assert_eq!(received, webhook_rows);
+    stack.stop().await;
+}

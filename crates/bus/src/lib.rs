@@ -11,6 +11,7 @@ pub mod embedded;
 pub mod headers;
 pub mod producer;
 pub mod sink;
+pub mod stall;
 pub mod watermarks;
 
 pub use admin::{ensure_named_topics, ensure_topics, TopicsConfig};

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -133,6 +133,10 @@ pub struct SinkRunnerConfig {
     /// Kafka an instance only sits empty when the group has more instances
     /// than partitions, and then it rejoins (one rebalance) this often.
     pub rejoin_when_unassigned: Duration,
+    /// A partition behind its end whose stored offset has not moved for
+    /// this long makes the instance rejoin the group (see `stall`).
+    /// Default 45 s.
+    pub rejoin_when_stalled: Duration,
 }
 
 impl SinkRunnerConfig {
@@ -143,6 +147,7 @@ impl SinkRunnerConfig {
             max_batch: 500,
             linger: Duration::from_millis(20),
             rejoin_when_unassigned: Duration::from_secs(15),
+            rejoin_when_stalled: Duration::from_secs(45),
         }
     }
 }
@@ -262,6 +267,15 @@ impl ConsumerContext for SinkContext {
     }
 }
 
+/// Sets its flag when dropped.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// Runs a sink until `shutdown` fires or an unrecoverable error occurs.
 pub struct SinkRunner<S: Sink> {
     parts: Parts,
@@ -277,6 +291,7 @@ struct Parts {
     codec: Codec,
     dead_letters: DeadLetters,
     stats: Arc<SinkStats>,
+    kafka: KafkaConfig,
 }
 
 /// What became of one consumed record. Most records are events, the large
@@ -331,6 +346,7 @@ impl<S: Sink> SinkRunner<S> {
                 codec,
                 dead_letters,
                 stats,
+                kafka: kafka.clone(),
             },
             sink,
         })
@@ -343,6 +359,18 @@ impl<S: Sink> SinkRunner<S> {
     /// Consumes and applies until shutdown. Returns the sink for inspection.
     pub async fn run(self, shutdown: CancellationToken) -> Result<S, SinkRunError> {
         let SinkRunner { parts, mut sink } = self;
+        let rejoin_requested = Arc::new(AtomicBool::new(false));
+        let watchdog_stop = Arc::new(AtomicBool::new(false));
+        // Stops the watchdog however this function returns.
+        let _stop_watchdog = StopOnDrop(watchdog_stop.clone());
+        crate::stall::spawn(
+            parts.kafka.clone(),
+            parts.config.topics.clone(),
+            sink.offset_reader(),
+            parts.config.rejoin_when_stalled,
+            rejoin_requested.clone(),
+            watchdog_stop,
+        );
         let mut unassigned_since = tokio::time::Instant::now();
         let mut last_batch = tokio::time::Instant::now();
         let mut check = tokio::time::interval(Duration::from_secs(1));
@@ -350,9 +378,17 @@ impl<S: Sink> SinkRunner<S> {
             let first = tokio::select! {
                 _ = shutdown.cancelled() => return Ok(sink),
                 _ = check.tick() => {
-                    if !parts.positions().is_empty() {
+                    if rejoin_requested.swap(false, Ordering::Relaxed) {
+                        parts.rejoin()?;
+                        unassigned_since = tokio::time::Instant::now();
+                    } else if !parts.positions().is_empty() {
                         unassigned_since = tokio::time::Instant::now();
                     } else if unassigned_since.elapsed() > parts.config.rejoin_when_unassigned {
+                        tracing::warn!(
+                            group = %parts.config.group_id,
+                            after = ?parts.config.rejoin_when_unassigned,
+                            "no partitions assigned; rejoining the group"
+                        );
                         parts.rejoin()?;
                         unassigned_since = tokio::time::Instant::now();
                     }
@@ -414,11 +450,6 @@ impl Parts {
 
     /// Leaves the group and joins it again, for a fresh assignment.
     fn rejoin(&self) -> Result<(), SinkRunError> {
-        tracing::warn!(
-            group = %self.config.group_id,
-            after = ?self.config.rejoin_when_unassigned,
-            "no partitions assigned; rejoining the group"
-        );
         let topics: Vec<&str> = self.config.topics.iter().map(String::as_str).collect();
         self.consumer.unsubscribe();
         self.consumer

@@ -427,20 +427,20 @@ impl Notifier {
                 );
             }
             let state = &states[&timer.a_number];
-            let mut live = true;
-            while live && timer.due <= clock {
-                match on_timer(&timer, firings, state) {
-                    Some(trigger) => {
-                        let history = history_until.is_some_and(|h| timer.due.0 <= h);
-                        self.enqueue(&trigger, &timer.a_number, history).await?;
-                        fired += 1;
-                        firings += 1;
-                        match timer.repeat_every_ms {
-                            Some(every) if every > 0 => timer.due = Timestamp(timer.due.0 + every),
-                            _ => live = false,
-                        }
+            // One firing however late: a reminder overdue by several
+            // intervals (the notifier was down, or a history was loaded)
+            // is sent once, and the next falls after the clock.
+            let mut live = false;
+            if let Some(trigger) = on_timer(&timer, firings, state) {
+                let history = history_until.is_some_and(|h| timer.due.0 <= h);
+                self.enqueue(&trigger, &timer.a_number, history).await?;
+                fired += 1;
+                firings += 1;
+                if let Some(every) = timer.repeat_every_ms.filter(|e| *e > 0) {
+                    while timer.due <= clock {
+                        timer.due = Timestamp(timer.due.0 + every);
                     }
-                    None => live = false,
+                    live = true;
                 }
             }
             let key = vec![

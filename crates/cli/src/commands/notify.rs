@@ -31,24 +31,24 @@ pub struct NotifyStoreArgs {
     /// The notifier's store (outbox, timers, offsets): a SQLite file path,
     /// or postgres://user:pass@host/db. Default data/notify.db
     /// (`up`: <data-dir>/notify.db).
-    #[arg(long = "notify-store", env = "HANDOFF_NOTIFY_STORE")]
-    pub store: Option<String>,
+    #[arg(long, env = "HANDOFF_NOTIFY_STORE")]
+    pub notify_store: Option<String>,
     /// Rules, delivery settings and subscribers. `notify` defaults to the
     /// deploy/notify.toml this build was made with; `up` defaults to the
     /// same with every subscriber on the handoff.notifications.v1 topic
     /// (no webhook secrets or SMTP relay needed).
-    #[arg(long = "notify-config", env = "HANDOFF_NOTIFY_CONFIG")]
-    pub config: Option<PathBuf>,
+    #[arg(long, env = "HANDOFF_NOTIFY_CONFIG")]
+    pub notify_config: Option<PathBuf>,
 }
 
 impl NotifyStoreArgs {
     pub fn location(&self, default: &str) -> StoreLocation {
-        StoreLocation::parse(self.store.as_deref().unwrap_or(default))
+        StoreLocation::parse(self.notify_store.as_deref().unwrap_or(default))
     }
 
     /// The given file, else the shipped one (on the topic only if asked).
     pub fn load(&self, topic_only_by_default: bool) -> Result<NotifyConfig> {
-        Ok(match &self.config {
+        Ok(match &self.notify_config {
             Some(path) => NotifyConfig::load(path)?,
             None if topic_only_by_default => NotifyConfig::shipped().on_topic_only(),
             None => NotifyConfig::shipped(),

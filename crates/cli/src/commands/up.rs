@@ -173,7 +173,7 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
     println!(
         "notify    {} ({subscribers} subscribers{})",
         notify_store.describe(),
-        if args.notify.config.is_none() {
+        if args.notify.notify_config.is_none() {
             ", all on the handoff.notifications.v1 topic"
         } else {
             ""
