@@ -1,5 +1,5 @@
-//! The notifier fed from the real bus (work in progress for issue 5): the
-//! fixtures' three exports produce one outbox row per (cause, rule,
+//! The notifier's sink fed from the real bus, on SQLite and PostgreSQL:
+//! the fixtures' three exports produce one outbox row per (cause, rule,
 //! subscriber), with gap-free sequence numbers per subscriber, and
 //! redelivering every event adds nothing.
 
@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use handoff_bus::{SinkRunner, SinkRunnerConfig};
+use handoff_e2e::stores::TestStore;
 use handoff_e2e::views::agency_topic_ends;
-use handoff_e2e::{repo_root, run_ingest, Stack};
+use handoff_e2e::{both_stores, repo_root, run_ingest, Stack};
 use handoff_events::{topics, Catalogue};
 use handoff_notify::config::NotifyConfig;
 use handoff_notify::projection::{open_store, Notifier};
@@ -79,7 +80,10 @@ async fn run_until_caught_up(stack: &Stack, location: &StoreLocation) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     loop {
         let applied: i64 = store
-            .query("SELECT COALESCE(SUM(next), 0) FROM sink_offsets", vec![])
+            .query(
+                "SELECT CAST(COALESCE(SUM(next), 0) AS BIGINT) FROM sink_offsets",
+                vec![],
+            )
             .await
             .unwrap()[0][0]
             .as_i64()
@@ -109,8 +113,9 @@ async fn outbox_by_rule(store: &Store) -> BTreeMap<String, i64> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_fixtures_notify_each_office_once() {
+both_stores!(the_fixtures_notify_each_office_once, fixtures_story);
+
+async fn fixtures_story(test_store: TestStore) {
     let stack = Stack::start().await;
     stack.codec().register_catalogue().await.unwrap();
     let fixtures = repo_root().join("tests/fixtures");
@@ -118,7 +123,7 @@ async fn the_fixtures_notify_each_office_once() {
         let out = run_ingest(&stack, agency, &fixtures.join(agency), &[]);
         assert!(out.status.success());
     }
-    let location = StoreLocation::Sqlite(stack.data_dir().join("notify.db"));
+    let location = test_store.location();
     run_until_caught_up(&stack, &location).await;
     let store = open_store(&location).await.unwrap();
     let first = outbox_by_rule(&store).await;

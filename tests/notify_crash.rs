@@ -180,7 +180,7 @@ async fn killed_notifier_loses_nothing_and_resends_with_the_original_key() {
     loop {
         let rows = store
             .query(
-                "SELECT (SELECT COALESCE(SUM(next), 0) FROM sink_offsets), (SELECT COUNT(*) FROM outbox WHERE state <> 'delivered')",
+                "SELECT (SELECT CAST(COALESCE(SUM(next), 0) AS BIGINT) FROM sink_offsets), (SELECT COUNT(*) FROM outbox WHERE state <> 'delivered')",
                 vec![],
             )
             .await

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use handoff_auth::{new_token, Tokens};
 use handoff_e2e::receivers::{SmtpReceiver, WebhookReceiver};
+use handoff_e2e::stores::TestStore;
 use handoff_e2e::views::agency_topic_ends;
-use handoff_e2e::{repo_root, run_ingest, Stack};
+use handoff_e2e::{both_stores, repo_root, run_ingest, Stack};
 use handoff_events::{samples, topics, ANumber, Agency, Catalogue, Event, Timestamp};
 use handoff_notify::config::NotifyConfig;
 use handoff_notify::projection::open_store;
@@ -133,7 +134,11 @@ async fn wait_all_delivered(stack: &Stack, store: &Store, within: Duration) {
     let deadline = tokio::time::Instant::now() + within;
     let mut quiet_since = None;
     loop {
-        let applied = count(store, "SELECT COALESCE(SUM(next), 0) FROM sink_offsets").await;
+        let applied = count(
+            store,
+            "SELECT CAST(COALESCE(SUM(next), 0) AS BIGINT) FROM sink_offsets",
+        )
+        .await;
         let pending = count(store, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'").await;
         let done = applied >= total && pending == 0;
         match (done, quiet_since) {
@@ -234,14 +239,18 @@ fn field<'a>(record: &'a apache_avro::types::Value, name: &str) -> &'a apache_av
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_channel_delivers_each_notification_once_signed_and_in_sequence() {
+both_stores!(
+    every_channel_delivers_each_notification_once_signed_and_in_sequence,
+    channels_story
+);
+
+async fn channels_story(test_store: TestStore) {
     let stack = Stack::start().await;
     stack.codec().register_catalogue().await.unwrap();
     let hooks = WebhookReceiver::start(SECRET).await;
     let smtp = SmtpReceiver::start(stack.data_dir());
     std::env::set_var("HANDOFF_TEST_SECRET_CHANNELS", SECRET);
-    let location = StoreLocation::Sqlite(stack.data_dir().join("notify.db"));
+    let location = test_store.location();
     let stop = CancellationToken::new();
     let notifier = start_notifier(
         &stack,
@@ -444,7 +453,11 @@ async fn a_receiver_down_then_back_gets_everything_once_and_dead_letters_can_be_
             &format!("SELECT COUNT(*) FROM outbox WHERE {webhook}"),
         )
         .await;
-        let applied = count(&fresh, "SELECT COALESCE(SUM(next), 0) FROM sink_offsets").await;
+        let applied = count(
+            &fresh,
+            "SELECT CAST(COALESCE(SUM(next), 0) AS BIGINT) FROM sink_offsets",
+        )
+        .await;
         if dead > 0 && dead == all && applied > 0 {
             tokio::time::sleep(Duration::from_secs(2)).await;
             let again = count(
@@ -802,5 +815,112 @@ async fn history_is_kept_not_sent_until_an_operator_resends_it() {
         .map(|h| hooks.notifications(h).len() as i64)
         .sum::<i64>();
     assert_eq!(received, webhook_rows);
+    stack.stop().await;
+}
+
+/// A generated history through the real receivers: each rule reaches
+/// each office it addresses once per case the generator planted
+/// (`truth.json`), every webhook signed and in gap-free sequence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_history_notifies_each_planted_case_once() {
+    let stack = Stack::start().await;
+    stack.codec().register_catalogue().await.unwrap();
+    let hooks = WebhookReceiver::start(SECRET).await;
+    let smtp = SmtpReceiver::start(stack.data_dir());
+    std::env::set_var("HANDOFF_TEST_SECRET_TRUTH", SECRET);
+    let location = StoreLocation::Sqlite(stack.data_dir().join("notify.db"));
+    let stop = CancellationToken::new();
+    let settings = config(&hooks, &smtp.url(), "HANDOFF_TEST_SECRET_TRUTH", "");
+    let notifier = start_notifier(&stack, &location, settings, Tokens::default(), &stop).await;
+    let gen = handoff_gen::GenConfig {
+        children: 1500,
+        ..handoff_gen::GenConfig::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let truth = handoff_gen::generate(&gen, dir.path(), |_| {}).unwrap();
+    for agency in ["ice", "hhs", "doj"] {
+        let out = run_ingest(&stack, agency, &dir.path().join(agency), &[]);
+        assert!(out.status.success());
+    }
+    let store = open_store(&location).await.unwrap();
+    wait_all_delivered(&stack, &store, Duration::from_secs(300)).await;
+
+    // What each office received, by rule.
+    let mut received: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for hook in ["orr", "ero", "eoir"] {
+        let got = hooks.notifications(hook);
+        assert!(got.iter().all(|r| r.signature_valid));
+        let sequences: Vec<i64> = got.iter().map(|r| r.sequence.unwrap()).collect();
+        assert_eq!(
+            sequences,
+            (1..=got.len() as i64).collect::<Vec<_>>(),
+            "{hook}"
+        );
+        for r in got {
+            let rule = r.body["rule"].as_str().unwrap().to_owned();
+            *received.entry((hook.to_owned(), rule)).or_default() += 1;
+        }
+    }
+    for mail in smtp.messages() {
+        let subject = mail["subject"].as_str().unwrap();
+        let rule = subject.split_whitespace().nth(1).unwrap().to_owned();
+        *received.entry(("ero-sup".to_owned(), rule)).or_default() += 1;
+    }
+    for record in topic_notifications(&stack).await {
+        let apache_avro::types::Value::String(rule) = field(&record, "rule") else {
+            panic!("rule is a string");
+        };
+        *received
+            .entry(("opla".to_owned(), rule.clone()))
+            .or_default() += 1;
+    }
+
+    let f = &truth.facts;
+    let changes = |agency: &str| f.address_changes.get(agency).copied().unwrap_or(0);
+    let mut expected: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut expect = |offices: &[&str], rule: &str, n: u64| {
+        assert!(n > 0, "the history plants {rule}");
+        for office in offices {
+            *expected
+                .entry(((*office).to_owned(), rule.to_owned()))
+                .or_default() += n;
+        }
+    };
+    expect(&["orr", "ero", "opla"], "failed_to_appear", f.fta_events);
+    expect(
+        &["eoir"],
+        "address_changed",
+        changes("ICE") + changes("HHS_ORR"),
+    );
+    expect(&["orr"], "address_changed", changes("ICE"));
+    expect(&["ero"], "address_changed", changes("HHS_ORR"));
+    // Every planted bad address is a release address, reported by ORR.
+    expect(
+        &["orr"],
+        "bad_address",
+        f.bad_release_addresses.values().sum(),
+    );
+    // Once per child, however long overdue.
+    expect(
+        &["ero"],
+        "nta_not_served",
+        f.released_without_served_nta_over_60_days,
+    );
+    expect(
+        &["eoir", "opla"],
+        "hearing_without_outcome",
+        f.hearings_without_outcome,
+    );
+    expect(&["orr", "ero-sup"], "safety_concern", f.safety_concerns);
+    expect(
+        &["ero-sup"],
+        "fta_without_follow_up",
+        f.ftas_without_follow_up,
+    );
+    assert_eq!(received, expected);
+    stop.cancel();
+    for task in notifier.tasks {
+        task.await.unwrap();
+    }
     stack.stop().await;
 }

@@ -237,7 +237,11 @@ async fn a_crashed_sink_resumes_from_its_own_offsets_without_loss_or_duplicates(
         total
     );
     assert_eq!(
-        count(&db, "SELECT COALESCE(SUM(next), 0) FROM offsets").await,
+        count(
+            &db,
+            "SELECT CAST(COALESCE(SUM(next), 0) AS BIGINT) FROM offsets"
+        )
+        .await,
         total,
         "stored offsets cover every record"
     );
