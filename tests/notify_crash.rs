@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use handoff_e2e::receivers::WebhookReceiver;
 use handoff_e2e::views::agency_topic_ends;
-use handoff_e2e::{handoff_bin, Stack};
+use handoff_e2e::{handoff_bin, ingest_in_background, Stack};
 use handoff_notify::projection::open_store;
 use handoff_store::StoreLocation;
 use rand::{Rng, SeedableRng};
@@ -116,34 +116,7 @@ async fn killed_notifier_loses_nothing_and_resends_with_the_original_key() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
 
-    let ingest = {
-        let (kafka, registry, data) = (
-            stack.kafka.clone(),
-            stack.registry_url().to_owned(),
-            gen.path().to_owned(),
-        );
-        let ledger = dir.join("ledger.db");
-        std::thread::spawn(move || {
-            for agency in ["ice", "hhs", "doj"] {
-                let out = Command::new(handoff_bin())
-                    .args(["ingest", agency])
-                    .arg(data.join(agency))
-                    .args(["--brokers", &kafka.brokers, "--registry-url", &registry])
-                    .arg("--ledger")
-                    .arg(&ledger)
-                    .arg("--rejects")
-                    .arg(data.join(format!("rejects-{agency}.jsonl")))
-                    .arg("--quiet")
-                    .output()
-                    .unwrap();
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-        })
-    };
+    let ingest = ingest_in_background(&stack, gen.path());
 
     let seed: u64 = rand::rng().random();
     println!("kill points seeded with {seed}");

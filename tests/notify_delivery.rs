@@ -188,9 +188,10 @@ fn ingest_fixtures(stack: &Stack) {
     }
 }
 
-/// The Notification records on handoff.notifications.v1, decoded with
-/// the schema the registry holds for them.
-async fn topic_notifications(stack: &Stack) -> Vec<apache_avro::types::Value> {
+/// The first `expected` Notification records on handoff.notifications.v1,
+/// decoded with the schema the registry holds for them (and a few seconds
+/// more, so that one too many would show).
+async fn topic_notifications(stack: &Stack, expected: usize) -> Vec<apache_avro::types::Value> {
     let consumer: BaseConsumer = stack
         .kafka
         .consumer("notifications-reader")
@@ -199,12 +200,22 @@ async fn topic_notifications(stack: &Stack) -> Vec<apache_avro::types::Value> {
     consumer.subscribe(&[topics::NOTIFICATIONS]).unwrap();
     let schema = Catalogue::embedded().records["Notification"].schema.clone();
     let mut out = Vec::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let mut idle = 0;
-    while std::time::Instant::now() < deadline && idle < 10 {
-        match consumer.poll(Duration::from_millis(500)) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let mut extra_wait = None;
+    loop {
+        if out.len() >= expected && extra_wait.is_none() {
+            extra_wait = Some(std::time::Instant::now() + Duration::from_secs(3));
+        }
+        if extra_wait.is_some_and(|t| std::time::Instant::now() > t) {
+            return out;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of {expected} notifications on the topic",
+            out.len()
+        );
+        match consumer.poll(Duration::from_millis(200)) {
             Some(Ok(m)) => {
-                idle = 0;
                 let payload = m.payload().unwrap();
                 assert_eq!(payload[0], 0, "Confluent framing");
                 let id = u32::from_be_bytes(payload[1..5].try_into().unwrap());
@@ -223,11 +234,9 @@ async fn topic_notifications(stack: &Stack) -> Vec<apache_avro::types::Value> {
                 );
             }
             Some(Err(e)) => panic!("{e}"),
-            None if !out.is_empty() => idle += 1,
             None => {}
         }
     }
-    out
 }
 
 fn field<'a>(record: &'a apache_avro::types::Value, name: &str) -> &'a apache_avro::types::Value {
@@ -331,12 +340,12 @@ async fn channels_story(test_store: TestStore) {
         .contains("safety_concern (high priority)")));
 
     // The topic: OPLA's rows as Avro records, keyed by subscriber.
-    let records = topic_notifications(&stack).await;
     let opla: Vec<(String, i64)> = rows
         .iter()
         .filter(|r| r.0 == "opla")
         .map(|r| (r.1.clone(), r.2))
         .collect();
+    let records = topic_notifications(&stack, opla.len()).await;
     let got: Vec<(String, i64)> = records
         .iter()
         .map(|r| {
@@ -866,7 +875,12 @@ async fn a_generated_history_notifies_each_planted_case_once() {
         let rule = subject.split_whitespace().nth(1).unwrap().to_owned();
         *received.entry(("ero-sup".to_owned(), rule)).or_default() += 1;
     }
-    for record in topic_notifications(&stack).await {
+    let opla = count(
+        &store,
+        "SELECT COUNT(*) FROM outbox WHERE subscriber = 'opla'",
+    )
+    .await;
+    for record in topic_notifications(&stack, opla as usize).await {
         let apache_avro::types::Value::String(rule) = field(&record, "rule") else {
             panic!("rule is a string");
         };

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use handoff_e2e::stores::TestStore;
 use handoff_e2e::views::{agency_topic_ends, stored_offsets, wait_caught_up, TestViews};
-use handoff_e2e::{both_stores, handoff_bin, Stack};
+use handoff_e2e::{both_stores, handoff_bin, ingest_in_background, Stack};
 use handoff_views::checksum::content_checksum;
 use handoff_views::schema::open_store;
 use handoff_views::Store;
@@ -95,34 +95,7 @@ async fn crash_story(store: TestStore) {
     handoff_gen::generate(&config, dir.path(), |_| {}).unwrap();
 
     // The ingest runs on its own thread while the views are killed.
-    let ingest = {
-        let (kafka, registry, data) = (
-            stack.kafka.clone(),
-            stack.registry_url().to_owned(),
-            dir.path().to_owned(),
-        );
-        let ledger = stack.data_dir().join("ledger.db");
-        std::thread::spawn(move || {
-            for agency in ["ice", "hhs", "doj"] {
-                let out = Command::new(handoff_bin())
-                    .args(["ingest", agency])
-                    .arg(data.join(agency))
-                    .args(["--brokers", &kafka.brokers, "--registry-url", &registry])
-                    .arg("--ledger")
-                    .arg(&ledger)
-                    .arg("--rejects")
-                    .arg(data.join(format!("rejects-{agency}.jsonl")))
-                    .arg("--quiet")
-                    .output()
-                    .unwrap();
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-        })
-    };
+    let ingest = ingest_in_background(&stack, dir.path());
 
     let instances = match store {
         TestStore::Sqlite(_) => 1,

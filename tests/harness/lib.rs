@@ -190,6 +190,34 @@ pub fn reader(kafka: &KafkaConfig, topic: &str) -> rdkafka::consumer::StreamCons
 
 /// Runs `handoff ingest <agency> <input>` against the stack, with its
 /// ledger and rejects in the stack's directory, plus `extra` arguments.
+/// Ingests a generated history's three exports (`<data>/ice`, `hhs`,
+/// `doj`) on a thread of its own, so a test can kill services meanwhile.
+pub fn ingest_in_background(stack: &Stack, data: &Path) -> std::thread::JoinHandle<()> {
+    let (brokers, registry) = (stack.kafka.brokers.clone(), stack.registry_url().to_owned());
+    let ledger = stack.data_dir().join("ledger.db");
+    let data = data.to_owned();
+    std::thread::spawn(move || {
+        for agency in ["ice", "hhs", "doj"] {
+            let out = std::process::Command::new(handoff_bin())
+                .args(["ingest", agency])
+                .arg(data.join(agency))
+                .args(["--brokers", &brokers, "--registry-url", &registry])
+                .arg("--ledger")
+                .arg(&ledger)
+                .arg("--rejects")
+                .arg(data.join(format!("rejects-{agency}.jsonl")))
+                .arg("--quiet")
+                .output()
+                .expect("handoff ingest runs");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    })
+}
+
 pub fn run_ingest(
     stack: &Stack,
     agency: &str,

@@ -3,6 +3,7 @@
 mod commands;
 mod demo;
 mod health;
+mod http_server;
 mod kafka_args;
 mod shutdown;
 

@@ -126,34 +126,24 @@ async fn acknowledge(
     by: &str,
     follow_up: bool,
 ) -> Result<bool, handoff_store::StoreError> {
-    store.begin().await?;
-    let result = async {
-        let first = outbox::acknowledge(
-            store,
-            row.notification.id,
-            Timestamp::now().0,
-            by,
-            follow_up,
-        )
-        .await?;
-        if first && stops_escalation(row, Agency::Ice, follow_up) {
-            if let Some(cancel) = follow_up_timer(&row.notification.idempotency_key) {
-                apply_timer_op(store, &cancel).await?;
+    store
+        .in_transaction(async |store| {
+            let first = outbox::acknowledge(
+                store,
+                row.notification.id,
+                Timestamp::now().0,
+                by,
+                follow_up,
+            )
+            .await?;
+            if first && stops_escalation(row, Agency::Ice, follow_up) {
+                if let Some(cancel) = follow_up_timer(&row.notification.idempotency_key) {
+                    apply_timer_op(store, &cancel).await?;
+                }
             }
-        }
-        Ok(first)
-    }
-    .await;
-    match result {
-        Ok(first) => {
-            store.commit().await?;
             Ok(first)
-        }
-        Err(e) => {
-            store.rollback().await;
-            Err(e)
-        }
-    }
+        })
+        .await
 }
 
 async fn metrics(State(state): State<Arc<AckState>>) -> Response {

@@ -47,41 +47,31 @@ pub async fn mark_history(
     store: &Store,
     ends: &HashMap<TopicPartition, i64>,
 ) -> Result<bool, StoreError> {
-    store.begin().await?;
-    let marked = store
-        .query("SELECT at FROM clock WHERE name = 'first_start'", vec![])
-        .await;
-    let result = async {
-        if !marked?.is_empty() {
-            return Ok(false);
-        }
-        for ((topic, partition), end) in ends {
+    store
+        .in_transaction(async |store| {
+            let marked = store
+                .query("SELECT at FROM clock WHERE name = 'first_start'", vec![])
+                .await?;
+            if !marked.is_empty() {
+                return Ok(false);
+            }
+            for ((topic, partition), end) in ends {
+                store
+                    .execute(
+                        "INSERT INTO history_marks VALUES (?1, ?2, ?3)",
+                        vec![topic.as_str().into(), (*partition).into(), (*end).into()],
+                    )
+                    .await?;
+            }
             store
                 .execute(
-                    "INSERT INTO history_marks VALUES (?1, ?2, ?3)",
-                    vec![topic.as_str().into(), (*partition).into(), (*end).into()],
+                    "INSERT INTO clock VALUES ('first_start', ?1)",
+                    vec![Timestamp::now().0.into()],
                 )
                 .await?;
-        }
-        store
-            .execute(
-                "INSERT INTO clock VALUES ('first_start', ?1)",
-                vec![Timestamp::now().0.into()],
-            )
-            .await?;
-        Ok(true)
-    }
-    .await;
-    match result {
-        Ok(first) => {
-            store.commit().await?;
-            Ok(first)
-        }
-        Err(e) => {
-            store.rollback().await;
-            Err(e)
-        }
-    }
+            Ok(true)
+        })
+        .await
 }
 
 /// Sets or cancels a timer (in the caller's transaction, if any).

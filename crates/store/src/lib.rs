@@ -159,6 +159,25 @@ impl Store {
         let _ = self.batch("ROLLBACK").await;
     }
 
+    /// Runs `work` in one transaction: committed if it succeeds, rolled
+    /// back if it fails.
+    pub async fn in_transaction<T, E: From<StoreError>>(
+        &self,
+        work: impl AsyncFnOnce(&Store) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.begin().await?;
+        match work(self).await {
+            Ok(value) => {
+                self.commit().await?;
+                Ok(value)
+            }
+            Err(e) => {
+                self.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
     async fn batch(&self, sql: &str) -> Result<(), StoreError> {
         match self {
             Store::Sqlite(db) => db.batch(sql).await.map_err(|e| self.error(e.to_string())),

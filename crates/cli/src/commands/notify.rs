@@ -16,13 +16,11 @@ use handoff_events::{Catalogue, Codec};
 use handoff_notify::config::{Channel, NotifyConfig};
 use handoff_notify::outbox;
 use handoff_notify::projection::open_store;
-use handoff_notify::service::{self, NotifyServiceConfig, RunningNotifier};
+use handoff_notify::service::{self, NotifyServiceConfig};
 use handoff_store::{Store, StoreLocation};
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 
 use crate::kafka_args::KafkaArgs;
-use crate::shutdown;
+use crate::{http_server, shutdown};
 
 /// Where the notifier keeps its outbox and which rules and subscribers it
 /// runs: shared by `notify` and `up`.
@@ -247,28 +245,6 @@ fn resend_since(text: &str) -> Result<i64> {
         .timestamp_millis())
 }
 
-/// Serves the acknowledgement API (and /metrics) until `stop`.
-pub async fn serve_ack(
-    notifier: &RunningNotifier,
-    listen: SocketAddr,
-    stop: CancellationToken,
-) -> Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let listener = TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}; pass another --http-listen"))?;
-    let address = listener.local_addr()?;
-    let app = handoff_notify::api::standalone_router(notifier.ack.clone());
-    let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(stop.cancelled_owned())
-            .await
-        {
-            tracing::error!(error = %e, "http server failed");
-        }
-    });
-    Ok((address, task))
-}
-
 async fn serve(args: NotifyRunArgs) -> Result<ExitCode> {
     let config = args.store.load(false)?;
     let location = args.store.location("data/notify.db");
@@ -309,7 +285,12 @@ async fn serve(args: NotifyRunArgs) -> Result<ExitCode> {
     )
     .await
     .context("starting the notifier")?;
-    let (address, server) = serve_ack(&notifier, args.http_listen, stop.child_token()).await?;
+    let (address, server) = http_server::serve(
+        handoff_notify::api::standalone_router(notifier.ack.clone()),
+        args.http_listen,
+        stop.child_token(),
+    )
+    .await?;
     println!("notify    {} (group {})", location.describe(), args.group);
     if notifier.first_start {
         println!("history   events already on the topics are kept as history, not sent");

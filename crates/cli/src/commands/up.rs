@@ -15,13 +15,12 @@ use clap::Args;
 use handoff_bus::ensure_topics;
 use handoff_events::{Catalogue, Codec};
 use handoff_registry::RegistryConfig;
-use tokio::net::TcpListener;
 
 use crate::commands::notify::NotifyStoreArgs;
 use crate::commands::topics::TopicLayoutArgs;
 use crate::commands::views::ViewsStoreArgs;
 use crate::kafka_args::KafkaArgs;
-use crate::{demo, health, shutdown};
+use crate::{demo, health, http_server, shutdown};
 
 #[derive(Args, Debug)]
 pub struct UpArgs {
@@ -200,26 +199,10 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
         );
         app = app.merge(handoff_adapters::http::router(Arc::new(ingest)));
     }
-    let listener = TcpListener::bind(args.http_listen).await.with_context(|| {
-        format!(
-            "cannot listen on {}; pass another --http-listen",
-            args.http_listen
-        )
-    })?;
-    println!(
-        "http      http://{} (/healthz, /readyz, /v1/..., /openapi.json, /metrics)",
-        listener.local_addr()?
-    );
+    let (address, server) = http_server::serve(app, args.http_listen, services.clone()).await?;
+    tasks.push(server);
+    println!("http      http://{address} (/healthz, /readyz, /v1/..., /openapi.json, /metrics)");
     println!("ingest    {http_ingest}");
-    let http_stop = services.clone();
-    tasks.push(tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(http_stop.cancelled_owned())
-            .await
-        {
-            tracing::error!(error = %e, "http server failed");
-        }
-    }));
 
     if args.demo {
         demo::run(

@@ -11,13 +11,11 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 use handoff_events::{Catalogue, Codec};
-use handoff_views::service::{self, RunningViews, ViewsConfig};
+use handoff_views::service::{self, ViewsConfig};
 use handoff_views::StoreLocation;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 
 use crate::kafka_args::KafkaArgs;
-use crate::shutdown;
+use crate::{http_server, shutdown};
 
 /// Where the views live and who may read them: shared by `views` and `up`.
 #[derive(Args, Debug, Clone)]
@@ -77,28 +75,6 @@ pub struct ViewsArgs {
     pub http_listen: SocketAddr,
 }
 
-/// Serves the views API until `stop`; returns the server task.
-pub async fn serve(
-    views: &RunningViews,
-    listen: SocketAddr,
-    stop: CancellationToken,
-) -> Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let listener = TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}; pass another --http-listen"))?;
-    let address = listener.local_addr()?;
-    let app = handoff_views::api::router(views.api.clone());
-    let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(stop.cancelled_owned())
-            .await
-        {
-            tracing::error!(error = %e, "http server failed");
-        }
-    });
-    Ok((address, task))
-}
-
 pub async fn run(args: ViewsArgs) -> Result<ExitCode> {
     let stop = shutdown::on_signal();
     let kafka = args.kafka.or_local()?;
@@ -108,7 +84,12 @@ pub async fn run(args: ViewsArgs) -> Result<ExitCode> {
     let views = service::start(&kafka, codec, config, stop.child_token())
         .await
         .context("starting the views")?;
-    let (address, server) = serve(&views, args.http_listen, stop.child_token()).await?;
+    let (address, server) = http_server::serve(
+        handoff_views::api::router(views.api.clone()),
+        args.http_listen,
+        stop.child_token(),
+    )
+    .await?;
     println!("views     {location} (group {})", args.group);
     println!("http      http://{address} (/v1/..., /openapi.json, /metrics)");
     println!("ready. Ctrl-C or SIGTERM to stop.");
