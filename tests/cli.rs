@@ -52,6 +52,25 @@ async fn up_serves_stock_clients_stops_on_sigterm_and_restarts_with_the_same_ids
         ready.json::<serde_json::Value>().await.unwrap(),
         json!({"broker": "ok", "registry": "ok"})
     );
+    // One exposition for the views and the notifier, ending once.
+    let metrics = http()
+        .get(format!("{}/metrics", up.http))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("handoff_views_store_batch_seconds"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("handoff_notify_delivery_seconds"),
+        "{metrics}"
+    );
+    assert_eq!(metrics.matches("# EOF").count(), 1, "{metrics}");
+    assert!(metrics.ends_with("# EOF\n"));
 
     up.sigterm_and_wait();
 

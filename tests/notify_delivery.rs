@@ -628,6 +628,24 @@ async fn an_acknowledged_follow_up_stops_the_escalation() {
         .await
         .unwrap();
     assert_eq!(again["already_acknowledged"], true, "{again}");
+    // ORR acknowledging its own notification of the other child, even
+    // with a follow-up, does not stop ERO's escalation.
+    let orr_copy = hooks
+        .notifications("orr")
+        .into_iter()
+        .find(|r| r.body["a_number"] == "A300000002")
+        .unwrap();
+    let answer: serde_json::Value = ack(
+        Some(&orr_secret),
+        orr_copy.body["id"].as_i64().unwrap().to_string(),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(answer["acknowledged"], true, "{answer}");
+    assert_eq!(answer["escalation_stopped"], false, "{answer}");
 
     // The deadline passes: only the child without a follow-up escalates.
     let store = open_store(&location).await.unwrap();

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use handoff_auth::Tokens;
+use handoff_auth::{TokenEntry, Tokens};
 use handoff_events::{Agency, Timestamp};
 use handoff_store::Store;
 use serde::Deserialize;
@@ -99,7 +99,7 @@ async fn ack(
             ),
         );
     }
-    match acknowledge(&state.store, &row, &token.id, ack.follow_up).await {
+    match acknowledge(&state.store, &row, &token, ack.follow_up).await {
         Ok(first) => Json(json!({
             "id": id,
             "acknowledged": true,
@@ -123,7 +123,7 @@ fn stops_escalation(row: &outbox::Row, agency: Agency, follow_up: bool) -> bool 
 async fn acknowledge(
     store: &Store,
     row: &outbox::Row,
-    by: &str,
+    by: &TokenEntry,
     follow_up: bool,
 ) -> Result<bool, handoff_store::StoreError> {
     store
@@ -132,11 +132,11 @@ async fn acknowledge(
                 store,
                 row.notification.id,
                 Timestamp::now().0,
-                by,
+                &by.id,
                 follow_up,
             )
             .await?;
-            if first && stops_escalation(row, Agency::Ice, follow_up) {
+            if first && stops_escalation(row, by.agency, follow_up) {
                 if let Some(cancel) = follow_up_timer(&row.notification.idempotency_key) {
                     apply_timer_op(store, &cancel).await?;
                 }
