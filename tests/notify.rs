@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use handoff_bus::{SinkRunner, SinkRunnerConfig};
 use handoff_e2e::stores::TestStore;
-use handoff_e2e::views::agency_topic_ends;
+use handoff_e2e::views::{agency_topic_ends, applied};
 use handoff_e2e::{both_stores, repo_root, run_ingest, Stack};
 use handoff_events::{topics, Catalogue};
 use handoff_notify::config::NotifyConfig;
@@ -79,15 +79,7 @@ async fn run_until_caught_up(stack: &Stack, location: &StoreLocation) {
     let store = open_store(location).await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     loop {
-        let applied: i64 = store
-            .query(
-                "SELECT CAST(COALESCE(SUM(next), 0) AS BIGINT) FROM sink_offsets",
-                vec![],
-            )
-            .await
-            .unwrap()[0][0]
-            .as_i64()
-            .unwrap();
+        let applied = applied(&store).await;
         if applied >= total {
             break;
         }

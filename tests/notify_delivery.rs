@@ -12,7 +12,7 @@ use std::time::Duration;
 use handoff_auth::{new_token, Tokens};
 use handoff_e2e::receivers::{SmtpReceiver, WebhookReceiver};
 use handoff_e2e::stores::TestStore;
-use handoff_e2e::views::agency_topic_ends;
+use handoff_e2e::views::{agency_topic_ends, applied};
 use handoff_e2e::{both_stores, repo_root, run_ingest, Stack};
 use handoff_events::{samples, topics, ANumber, Agency, Catalogue, Event, Timestamp};
 use handoff_notify::config::NotifyConfig;
@@ -134,11 +134,7 @@ async fn wait_all_delivered(stack: &Stack, store: &Store, within: Duration) {
     let deadline = tokio::time::Instant::now() + within;
     let mut quiet_since = None;
     loop {
-        let applied = count(
-            store,
-            "SELECT CAST(COALESCE(SUM(next), 0) AS BIGINT) FROM sink_offsets",
-        )
-        .await;
+        let applied = applied(store).await;
         let pending = count(store, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'").await;
         let done = applied >= total && pending == 0;
         match (done, quiet_since) {
@@ -467,11 +463,7 @@ async fn a_receiver_down_then_back_gets_everything_once_and_dead_letters_can_be_
             &format!("SELECT COUNT(*) FROM outbox WHERE {webhook}"),
         )
         .await;
-        let applied = count(
-            &fresh,
-            "SELECT CAST(COALESCE(SUM(next), 0) AS BIGINT) FROM sink_offsets",
-        )
-        .await;
+        let applied = applied(&fresh).await;
         if dead > 0 && dead == all && applied > 0 {
             tokio::time::sleep(Duration::from_secs(2)).await;
             let again = count(

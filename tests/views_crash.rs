@@ -11,11 +11,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use handoff_e2e::stores::TestStore;
-use handoff_e2e::views::{agency_topic_ends, stored_offsets, wait_caught_up, TestViews};
+use handoff_e2e::views::{agency_topic_ends, applied, wait_caught_up, TestViews};
 use handoff_e2e::{both_stores, handoff_bin, ingest_in_background, Stack};
 use handoff_views::checksum::content_checksum;
 use handoff_views::schema::open_store;
-use handoff_views::Store;
 use rand::{Rng, SeedableRng};
 
 const CHILDREN: u64 = 10_000;
@@ -76,10 +75,6 @@ impl Drop for Instances {
             }
         }
     }
-}
-
-async fn applied(store: &Store) -> i64 {
-    stored_offsets(store).await.values().sum()
 }
 
 both_stores!(killed_views_end_equal_to_an_uninterrupted_run, crash_story);

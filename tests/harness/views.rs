@@ -106,6 +106,12 @@ pub async fn stored_offsets(store: &Store) -> HashMap<(String, i32), i64> {
         .collect()
 }
 
+/// How many records a sink has applied: the sum of its stored offsets
+/// (the views' and the notifier's stores keep them alike).
+pub async fn applied(store: &Store) -> i64 {
+    stored_offsets(store).await.values().sum()
+}
+
 /// Waits until the store's offsets reach the end of every non-empty
 /// agency partition as it is now.
 pub async fn wait_caught_up(kafka: &KafkaConfig, location: &StoreLocation, within: Duration) {
