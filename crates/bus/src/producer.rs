@@ -79,7 +79,11 @@ impl EventProducer {
         let record = FutureRecord::to(event.topic())
             .key(&key)
             .payload(payload)
-            .headers(headers);
+            .headers(headers)
+            // The log's time index is when the agency recorded the event, so
+            // replay can seek into history with offsets-for-times even when
+            // years of records are backfilled today.
+            .timestamp(event.meta().recorded_at.0);
         let delivered = self
             .producer
             .send(record, Duration::from_secs(30))

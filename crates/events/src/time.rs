@@ -13,6 +13,17 @@ use apache_avro::{AvroSchemaComponent, Schema};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
+/// The federal fiscal year a day falls in: October to September, named
+/// by the year it ends (1 October 2020 is in FY2021).
+pub fn fiscal_year(day: NaiveDate) -> i32 {
+    use chrono::Datelike;
+    if day.month() >= 10 {
+        day.year() + 1
+    } else {
+        day.year()
+    }
+}
+
 /// An instant in UTC, milliseconds since the Unix epoch (`timestamp-millis`).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]

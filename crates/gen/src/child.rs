@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::addresses::AddressHistory;
 use crate::config::GenConfig;
 use crate::pools::*;
-use crate::truth::{fiscal_year, Truth};
+use crate::truth::{fiscal_year, nta_age_bucket, Truth};
 use crate::write::Writers;
 
 type Io = std::io::Result<()>;
@@ -279,6 +279,11 @@ pub fn generate(
         t.facts.nta_served += 1;
     } else {
         t.facts.released_without_served_nta += 1;
+        let days = (as_of - released).num_days() + 1;
+        *t.facts
+            .nta_backlog_by_days_since_release
+            .entry(nta_age_bucket(days).to_owned())
+            .or_default() += 1;
     }
     if let Some(d) = filed {
         actions.push(Action {
@@ -656,6 +661,11 @@ fn eoir_case<'a>(
     }
     if absentia {
         t.facts.in_absentia_orders += 1;
+        let day = fta_at.map(|k| hearings[k].at.date()).expect("absentia has an FTA");
+        *t.facts
+            .in_absentia_by_fiscal_year
+            .entry(fiscal_year(day).to_string())
+            .or_default() += 1;
     }
 
     // The schedule.
@@ -770,6 +780,10 @@ fn eoir_case<'a>(
                 ..Default::default()
             });
             t.facts.fta_follow_ups += 1;
+            *t.facts
+                .fta_follow_ups_by_fiscal_year
+                .entry(fiscal_year(at.date()).to_string())
+                .or_default() += 1;
         } else {
             t.facts.ftas_without_follow_up += 1;
         }

@@ -40,6 +40,10 @@ pub struct Facts {
     pub released_without_served_nta: u64,
     /// Of those, released more than 60 days before the as-of date.
     pub released_without_served_nta_over_60_days: u64,
+    /// Of those, by days since release counted to the end of the as-of day
+    /// (release day is day 1): `0-60`, `61-180`, `181-365`, `over_365`.
+    #[serde(default)]
+    pub nta_backlog_by_days_since_release: BTreeMap<String, u64>,
     /// Children two agencies hold different (usable) addresses for.
     pub address_disagreements: u64,
     /// Children whose most recent known address is blank, undeliverable or
@@ -58,7 +62,13 @@ pub struct Facts {
     /// Missed hearings by federal fiscal year of the hearing (October-September).
     pub fta_by_fiscal_year: BTreeMap<String, u64>,
     pub in_absentia_orders: u64,
+    /// In-absentia orders by fiscal year (each issued at the missed hearing).
+    #[serde(default)]
+    pub in_absentia_by_fiscal_year: BTreeMap<String, u64>,
     pub fta_follow_ups: u64,
+    /// Missed hearings ERO followed up, by fiscal year of the hearing.
+    #[serde(default)]
+    pub fta_follow_ups_by_fiscal_year: BTreeMap<String, u64>,
     pub ftas_without_follow_up: u64,
     /// EOIR FTAs that OPLA's records lack.
     pub eoir_fta_missing_in_opla: u64,
@@ -86,18 +96,21 @@ pub struct Faults {
     pub unmatched_a_numbers: u64,
 }
 
+/// The NTA backlog's aging bucket for a child released `days` days ago
+/// (release day is day 1).
+pub fn nta_age_bucket(days: i64) -> &'static str {
+    match days {
+        ..=60 => "0-60",
+        61..=180 => "61-180",
+        181..=365 => "181-365",
+        _ => "over_365",
+    }
+}
+
 impl Truth {
     pub fn file(&mut self, name: &str) -> &mut FileSummary {
         self.files.entry(name.to_owned()).or_default()
     }
 }
 
-/// Federal fiscal year: October to September, named by the year it ends.
-pub fn fiscal_year(date: chrono::NaiveDate) -> i32 {
-    use chrono::Datelike;
-    if date.month() >= 10 {
-        date.year() + 1
-    } else {
-        date.year()
-    }
-}
+pub use handoff_events::time::fiscal_year;

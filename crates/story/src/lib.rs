@@ -162,6 +162,15 @@ fn fold_key(e: &Event) -> (Timestamp, Timestamp, String) {
     (m.occurred_at, m.recorded_at, m.event_id.clone())
 }
 
+/// The events in the order a child's story is told (event time, then
+/// record time, then id), each event id once.
+pub fn in_fold_order(events: &[Event]) -> Vec<&Event> {
+    let mut sorted: Vec<&Event> = events.iter().collect();
+    sorted.sort_by_key(|e| fold_key(e));
+    sorted.dedup_by(|a, b| a.meta().event_id == b.meta().event_id);
+    sorted
+}
+
 /// Same calendar day (UTC): one missed hearing reported twice (by the
 /// proceeding's in-absentia order and by the hearing slot) is one FTA.
 fn same_day(a: Timestamp, b: Timestamp) -> bool {
@@ -172,9 +181,7 @@ impl ChildState {
     /// Folds a child's events, whatever order they are given in. Events
     /// with the same id are one event.
     pub fn from_events(a_number: &str, events: &[Event]) -> ChildState {
-        let mut sorted: Vec<&Event> = events.iter().collect();
-        sorted.sort_by_key(|e| fold_key(e));
-        sorted.dedup_by(|a, b| a.meta().event_id == b.meta().event_id);
+        let sorted = in_fold_order(events);
         let mut state = ChildState {
             a_number: a_number.to_owned(),
             ..ChildState::default()

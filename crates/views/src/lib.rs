@@ -8,6 +8,7 @@
 //! - `schema` on `store` (the `handoff-store` crate): the tables, on
 //!   SQLite or PostgreSQL, with one set of statements.
 //! - `projection`: the sink that writes rows and offsets in one transaction.
+//! - `rebuild`: the same rows from a whole history at once (replay).
 //! - `queries`, `api`, `policy`, `audit`, `openapi`, `metrics`: the reads,
 //!   the HTTP API that serves them under the data-sharing policy, the
 //!   audit trail of every read, and the API's self-description.
@@ -20,6 +21,7 @@ pub mod openapi;
 pub mod policy;
 pub mod projection;
 pub mod queries;
+pub mod rebuild;
 pub mod rows;
 pub mod schema;
 pub mod service;

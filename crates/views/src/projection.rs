@@ -69,7 +69,7 @@ impl Views {
         let touched: Vec<String> = touched.into_iter().collect();
         self.store.lock_keys(&touched).await.map_err(sink_error)?;
         for (index, delivered) in events.iter().enumerate() {
-            self.insert_event(index, &delivered.event).await?;
+            store_event(&self.store, &self.catalogue, index, &delivered.event).await?;
         }
         for a_number in &touched {
             let events = events_of(&self.store, &self.catalogue, a_number).await?;
@@ -78,16 +78,24 @@ impl Views {
         }
         Ok(())
     }
+}
 
-    async fn insert_event(&self, index: usize, event: &Event) -> Result<(), SinkError> {
-        let meta = event.meta();
-        match &meta.a_number {
-            Some(a) => {
-                let datum = to_datum(&self.catalogue, event).map_err(|e| SinkError::Rejected {
-                    index,
-                    reason: e.to_string(),
-                })?;
-                self.store
+/// Stores one event (once: a redelivered event id changes nothing).
+/// `index` is the event's place in its batch, for the rejection.
+pub(crate) async fn store_event(
+    store: &Store,
+    catalogue: &Catalogue,
+    index: usize,
+    event: &Event,
+) -> Result<(), SinkError> {
+    let meta = event.meta();
+    match &meta.a_number {
+        Some(a) => {
+            let datum = to_datum(catalogue, event).map_err(|e| SinkError::Rejected {
+                index,
+                reason: e.to_string(),
+            })?;
+            store
                     .execute(
                         "INSERT INTO child_events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (event_id) DO NOTHING",
                         vec![
@@ -101,9 +109,9 @@ impl Views {
                         ],
                     )
                     .await.map_err(sink_error)?;
-            }
-            None => {
-                self.store
+        }
+        None => {
+            store
                     .execute(
                         "INSERT INTO statistical_events VALUES (?1, ?2, ?3, ?4) ON CONFLICT (event_id) DO NOTHING",
                         vec![
@@ -114,10 +122,9 @@ impl Views {
                         ],
                     )
                     .await.map_err(sink_error)?;
-            }
         }
-        Ok(())
     }
+    Ok(())
 }
 
 /// One child's stored events, decoded.
@@ -145,7 +152,7 @@ pub(crate) async fn events_of(
 
 /// Replaces everything the views hold about one child with the rows its
 /// merged state gives.
-async fn write_child(store: &Store, state: &ChildState) -> Result<(), SinkError> {
+pub(crate) async fn write_child(store: &Store, state: &ChildState) -> Result<(), SinkError> {
     let a = state.a_number.as_str();
     let rows = ChildRows::of(state);
     let c = &rows.child;

@@ -4,7 +4,7 @@
 //! hearing, NTA age, hearings passed without an outcome, the NTA backlog)
 //! are computed for the `as_of` instant asked about.
 
-use handoff_events::{Catalogue, Timestamp};
+use handoff_events::{Catalogue, Event, Timestamp};
 use serde::Serialize;
 use serde_json::{json, Map, Value as Json};
 
@@ -244,6 +244,20 @@ impl Queries<'_> {
                 message: e.to_string(),
             })?;
         Ok((!events.is_empty()).then(|| ChildState::from_events(a_number, &events)))
+    }
+
+    /// One child's stored events, in the order its story is told.
+    pub async fn events(&self, a_number: &str) -> Result<Vec<Event>, StoreError> {
+        let events = events_of(self.store, self.catalogue, a_number)
+            .await
+            .map_err(|e| StoreError {
+                location: self.store.location().describe(),
+                message: e.to_string(),
+            })?;
+        Ok(crate::child::in_fold_order(&events)
+            .into_iter()
+            .cloned()
+            .collect())
     }
 
     /// An agency's view of its children: `ice` (every child ICE knows),
