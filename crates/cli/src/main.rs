@@ -5,6 +5,7 @@ mod demo;
 mod health;
 mod http_server;
 mod kafka_args;
+mod progress;
 mod shutdown;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +41,12 @@ enum Command {
     /// Run the notifier (rules, outbox, delivery, acknowledgements), or
     /// list its subscribers and dead letters.
     Notify(commands::notify::NotifyArgs),
+    /// Rebuild the views from the log into a new store, as of a moment.
+    Replay(commands::replay::ReplayArgs),
+    /// Export the history as one flat table per event type (Parquet, CSV, JSON lines).
+    Export(commands::export::ExportArgs),
+    /// The analysts' reports from a views store (text, CSV, JSON, SVG chart).
+    Report(commands::report::ReportArgs),
     /// Write a synthetic history in the agencies' native layouts, with truth.json.
     Gen(commands::gen::GenArgs),
     /// Manage the agencies' bearer tokens.
@@ -72,6 +79,9 @@ fn main() -> std::process::ExitCode {
             Command::Ingest(args) => commands::ingest::run(args).await,
             Command::Views(args) => commands::views::run(args).await,
             Command::Notify(args) => commands::notify::run(args).await,
+            Command::Replay(args) => commands::replay::run(args).await,
+            Command::Export(args) => commands::export::run(args).await,
+            Command::Report(args) => commands::report::run(args).await,
             Command::Gen(args) => commands::gen::run(args),
             Command::Token(cmd) => commands::token::run(cmd),
         }

@@ -661,7 +661,9 @@ fn eoir_case<'a>(
     }
     if absentia {
         t.facts.in_absentia_orders += 1;
-        let day = fta_at.map(|k| hearings[k].at.date()).expect("absentia has an FTA");
+        let day = fta_at
+            .map(|k| hearings[k].at.date())
+            .expect("absentia has an FTA");
         *t.facts
             .in_absentia_by_fiscal_year
             .entry(fiscal_year(day).to_string())

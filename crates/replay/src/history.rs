@@ -32,12 +32,16 @@ const STALL_LIMIT: Duration = Duration::from_secs(120);
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
-    #[error("cannot read the log from {brokers}: {source}; check --brokers and that the broker runs")]
+    #[error(
+        "cannot read the log from {brokers}: {source}; check --brokers and that the broker runs"
+    )]
     Kafka {
         brokers: String,
         source: Box<KafkaError>,
     },
-    #[error("topic {topic} does not exist on {brokers}; run `handoff topics create` or check --brokers")]
+    #[error(
+        "topic {topic} does not exist on {brokers}; run `handoff topics create` or check --brokers"
+    )]
     NoTopic { topic: String, brokers: String },
     #[error(transparent)]
     Registry(CodecError),
@@ -106,10 +110,7 @@ impl History {
                 .await
                 .expect("the span lookup does not panic")?
         };
-        let consumer: StreamConsumer = kafka
-            .consumer(&group)
-            .create()
-            .map_err(kafka_error)?;
+        let consumer: StreamConsumer = kafka.consumer(&group).create().map_err(kafka_error)?;
         let mut assignment = TopicPartitionList::new();
         for s in spans.iter().filter(|s| s.start < s.end) {
             assignment
@@ -219,7 +220,10 @@ fn seek_to_time(consumer: &BaseConsumer, spans: &mut [PartitionSpan], at: i64, t
         }
     };
     for s in spans.iter_mut() {
-        match found.find_partition(&s.topic, s.partition).map(|p| p.offset()) {
+        match found
+            .find_partition(&s.topic, s.partition)
+            .map(|p| p.offset())
+        {
             Some(Offset::Offset(o)) => s.start = o.clamp(s.start, s.end),
             // No record stamped that late: nothing of this partition is in the window.
             Some(Offset::End) => s.start = s.end,
@@ -251,7 +255,8 @@ impl Reading {
                     };
                     let offset = message.offset();
                     if offset < end {
-                        if let Err(e) = self.take(&mut chunk, &key, offset, message.payload()).await {
+                        if let Err(e) = self.take(&mut chunk, &key, offset, message.payload()).await
+                        {
                             let _ = tx.send(Err(e)).await;
                             return;
                         }
@@ -264,7 +269,11 @@ impl Reading {
                 Err(_) => self.finish_read_partitions(),
             }
             if last_progress.elapsed() > STALL_LIMIT && !self.remaining.is_empty() {
-                let first = self.remaining.keys().next().map(|(t, p)| format!("{t}/{p}"));
+                let first = self
+                    .remaining
+                    .keys()
+                    .next()
+                    .map(|(t, p)| format!("{t}/{p}"));
                 let _ = tx
                     .send(Err(HistoryError::Stalled {
                         seconds: STALL_LIMIT.as_secs(),

@@ -125,7 +125,9 @@ pub async fn replay(
         write_rejects(&mut rejects, &chunk.rejected)?;
         progress.reading(summary.records, total);
     }
-    summary.rejects_file = rejects.finish().map_err(|(path, source)| ReplayError::Rejects { path, source })?;
+    summary.rejects_file = rejects
+        .finish()
+        .map_err(|(path, source)| ReplayError::Rejects { path, source })?;
     summary.read_seconds = started.elapsed().as_secs_f64();
     if config.window.is_everything() {
         let ends: Vec<(String, i32, i64)> = history

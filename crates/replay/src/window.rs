@@ -75,7 +75,9 @@ pub fn parse_instant(text: &str, edge: DayEdge) -> Result<Timestamp, String> {
     if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         let day = match edge {
             DayEdge::Start => day,
-            DayEdge::End => day.succ_opt().ok_or("the date is past the calendar's end")?,
+            DayEdge::End => day
+                .succ_opt()
+                .ok_or("the date is past the calendar's end")?,
         };
         return Ok(Timestamp::start_of(day));
     }
@@ -97,7 +99,11 @@ mod tests {
     use super::*;
 
     fn at(text: &str) -> Timestamp {
-        Timestamp::from_datetime(DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc))
+        Timestamp::from_datetime(
+            DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .with_timezone(&Utc),
+        )
     }
 
     #[test]
@@ -119,7 +125,10 @@ mod tests {
             at("2021-09-30T16:30:00Z")
         );
         let err = parse_instant("30/09/2021", DayEdge::Start).unwrap_err();
-        assert!(err.contains("30/09/2021") && err.contains("2021-09-30"), "{err}");
+        assert!(
+            err.contains("30/09/2021") && err.contains("2021-09-30"),
+            "{err}"
+        );
     }
 
     #[test]

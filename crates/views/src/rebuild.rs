@@ -106,10 +106,7 @@ impl Rebuild {
 
     /// Folds every stored child once and writes its rows; `progress` is
     /// told how many children are done after each transaction.
-    pub async fn fold_children(
-        &self,
-        mut progress: impl FnMut(u64),
-    ) -> Result<u64, RebuildError> {
+    pub async fn fold_children(&self, mut progress: impl FnMut(u64)) -> Result<u64, RebuildError> {
         let mut done = 0u64;
         let mut after = String::new();
         loop {

@@ -1,7 +1,6 @@
 //! `handoff gen`: write a synthetic history in the three native layouts
 //! plus `truth.json`. Defaults are the OIG's FY2019-2023 scale.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -53,14 +52,7 @@ pub fn run(args: GenArgs) -> Result<ExitCode> {
         .unwrap_or_else(|| args.to + chrono::Duration::days(366));
     config.seed = args.seed;
 
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(config.children);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} children ({per_sec}, ETA {eta})")
-                .expect("valid template"),
-        );
-        bar
-    });
+    let bar = crate::progress::bar(config.children, "children");
     let started = Instant::now();
     let truth = handoff_gen::generate(&config, &args.out, |n| {
         if let Some(bar) = &bar {

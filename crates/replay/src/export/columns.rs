@@ -152,9 +152,7 @@ fn cell(kind: ColumnType, value: &Json) -> Cell {
         ColumnType::Int | ColumnType::Long => value.as_i64().map_or(Cell::Null, Cell::Int),
         ColumnType::Double => value.as_f64().map_or(Cell::Null, Cell::Double),
         ColumnType::Timestamp => value.as_i64().map_or(Cell::Null, Cell::Timestamp),
-        ColumnType::Date => value
-            .as_i64()
-            .map_or(Cell::Null, |d| Cell::Date(d as i32)),
+        ColumnType::Date => value.as_i64().map_or(Cell::Null, |d| Cell::Date(d as i32)),
         ColumnType::Text => match value {
             Json::String(s) => Cell::Text(s.clone()),
             other => Cell::Text(other.to_string()),
@@ -171,8 +169,18 @@ mod tests {
     fn the_envelope_keeps_its_names_and_nested_records_get_a_prefix() {
         let columns = columns_of("ReleasedToSponsor").unwrap();
         let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-        for expected in ["event_id", "occurred_at", "a_number", "eoir_idncase", "address_city", "address_blank"] {
-            assert!(names.contains(&expected), "{expected} missing from {names:?}");
+        for expected in [
+            "event_id",
+            "occurred_at",
+            "a_number",
+            "eoir_idncase",
+            "address_city",
+            "address_blank",
+        ] {
+            assert!(
+                names.contains(&expected),
+                "{expected} missing from {names:?}"
+            );
         }
         let unique: std::collections::HashSet<&&str> = names.iter().collect();
         assert_eq!(unique.len(), names.len(), "column names repeat: {names:?}");
@@ -191,10 +199,18 @@ mod tests {
             assert_eq!(row.len(), columns.len());
             let id = columns.iter().position(|c| c.name == "event_id").unwrap();
             assert_eq!(row[id], Cell::Text(event.meta().event_id.clone()));
-            let at = columns.iter().position(|c| c.name == "recorded_at").unwrap();
+            let at = columns
+                .iter()
+                .position(|c| c.name == "recorded_at")
+                .unwrap();
             assert_eq!(row[at], Cell::Timestamp(event.meta().recorded_at.0));
             for (c, v) in columns.iter().zip(&row) {
-                assert!(c.nullable || *v != Cell::Null, "{}.{} is null", event.record_name(), c.name);
+                assert!(
+                    c.nullable || *v != Cell::Null,
+                    "{}.{} is null",
+                    event.record_name(),
+                    c.name
+                );
             }
         }
     }

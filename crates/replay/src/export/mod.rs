@@ -84,8 +84,7 @@ pub async fn export(
         path: config.out.clone(),
         source,
     })?;
-    let mut writers: BTreeMap<&str, (Vec<columns::Column>, Box<dyn TableWriter>)> =
-        BTreeMap::new();
+    let mut writers: BTreeMap<&str, (Vec<columns::Column>, Box<dyn TableWriter>)> = BTreeMap::new();
     let mut summary = ExportSummary {
         window: config.window.describe(),
         ..ExportSummary::default()
@@ -137,9 +136,10 @@ pub async fn export(
 }
 
 fn visible(config: &ExportConfig, event_type: &str) -> bool {
-    config.as_agency.as_ref().is_none_or(|(agency, policy)| {
-        policy.allows(*agency, "child", field_fed_by(event_type))
-    })
+    config
+        .as_agency
+        .as_ref()
+        .is_none_or(|(agency, policy)| policy.allows(*agency, "child", field_fed_by(event_type)))
 }
 
 /// The types asked for (all by default), checked against the catalogue

@@ -166,12 +166,12 @@ fn array<'a>(kind: ColumnType, cells: impl Iterator<Item = &'a Cell>) -> ArrayRe
             Cell::Bool(b) => Some(*b),
             _ => None,
         }))),
-        ColumnType::Int | ColumnType::Long => Arc::new(Int64Array::from_iter(cells.map(|c| {
-            match c {
+        ColumnType::Int | ColumnType::Long => {
+            Arc::new(Int64Array::from_iter(cells.map(|c| match c {
                 Cell::Int(n) => Some(*n),
                 _ => None,
-            }
-        }))),
+            })))
+        }
         ColumnType::Double => Arc::new(Float64Array::from_iter(cells.map(|c| match c {
             Cell::Double(n) => Some(*n),
             _ => None,

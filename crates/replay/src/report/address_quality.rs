@@ -22,13 +22,20 @@ pub async fn findings(source: &Source) -> Result<Table, ReportError> {
         )
         .await?;
     for row in releases {
-        let datum = row.into_iter().next().and_then(|v| v.into_bytes()).unwrap_or_default();
-        let Event::ReleasedToSponsor(e) = from_datum(&source.catalogue, "ReleasedToSponsor", &datum)
-            .map_err(|e| source.corrupt(e))?
+        let datum = row
+            .into_iter()
+            .next()
+            .and_then(|v| v.into_bytes())
+            .unwrap_or_default();
+        let Event::ReleasedToSponsor(e) =
+            from_datum(&source.catalogue, "ReleasedToSponsor", &datum)
+                .map_err(|e| source.corrupt(e))?
         else {
             return Err(source.corrupt("a stored ReleasedToSponsor is another event"));
         };
-        if let Some(i) = address_finding(&e.address).and_then(|f| FINDINGS.iter().position(|k| *k == f)) {
+        if let Some(i) =
+            address_finding(&e.address).and_then(|f| FINDINGS.iter().position(|k| *k == f))
+        {
             release[i] += 1;
         }
     }
@@ -65,7 +72,10 @@ async fn count(source: &Source, kind: &str, detail: Option<&str>) -> Result<i64,
         None => {
             source
                 .store
-                .query("SELECT COUNT(*) FROM findings WHERE kind = ?1", vec![kind.into()])
+                .query(
+                    "SELECT COUNT(*) FROM findings WHERE kind = ?1",
+                    vec![kind.into()],
+                )
                 .await?
         }
     };

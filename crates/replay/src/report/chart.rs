@@ -40,7 +40,10 @@ pub fn groups(table: &Table) -> Option<Vec<(String, Vec<f64>)>> {
                     .map(|&i| r[i].as_str().map_or(r[i].to_string(), str::to_owned))
                     .collect::<Vec<_>>()
                     .join(" ");
-                let bars = values.iter().map(|&i| r[i].as_f64().unwrap_or(0.0)).collect();
+                let bars = values
+                    .iter()
+                    .map(|&i| r[i].as_f64().unwrap_or(0.0))
+                    .collect();
                 (name, bars)
             })
             .collect(),
@@ -88,7 +91,10 @@ pub fn draw(table: &Table, path: &Path) -> Result<(), ChartError> {
         chart
             .draw_series(groups.iter().enumerate().map(|(g, (_, bars))| {
                 let left = g as f64 + 0.1 + s as f64 * width_of_bar;
-                Rectangle::new([(left, 0.0), (left + width_of_bar, bars[s])], color.filled())
+                Rectangle::new(
+                    [(left, 0.0), (left + width_of_bar, bars[s])],
+                    color.filled(),
+                )
             }))
             .map_err(|e| fail(&e))?
             .label(*name)

@@ -38,7 +38,12 @@ pub async fn gaps(source: &Source) -> Result<Table, ReportError> {
             )
             .await?;
         let count = |i: usize| rows[0][i].as_i64().unwrap_or(0);
-        table.row(vec![json!(kind), json!(description), json!(count(0)), json!(count(1))]);
+        table.row(vec![
+            json!(kind),
+            json!(description),
+            json!(count(0)),
+            json!(count(1)),
+        ]);
     }
     table.chart = Some((vec![0], vec![2]));
     Ok(table)

@@ -28,7 +28,9 @@ pub async fn by_fiscal_year(source: &Source) -> Result<Table, ReportError> {
         )
         .await?;
     for row in ftas {
-        let at = row[0].as_i64().ok_or_else(|| source.corrupt("an FTA without a time"))?;
+        let at = row[0]
+            .as_i64()
+            .ok_or_else(|| source.corrupt("an FTA without a time"))?;
         let year = years.entry(fy(Timestamp(at))).or_default();
         year.ftas += 1;
         if row[1] != handoff_store::Value::Null {
@@ -47,7 +49,10 @@ pub async fn by_fiscal_year(source: &Source) -> Result<Table, ReportError> {
             .as_str()
             .and_then(|s| serde_json::from_str(s).ok())
             .ok_or_else(|| source.corrupt("a child's state is not JSON"))?;
-        if let Some(at) = state["in_absentia_at"].as_i64().filter(|at| *at < source.as_of.0) {
+        if let Some(at) = state["in_absentia_at"]
+            .as_i64()
+            .filter(|at| *at < source.as_of.0)
+        {
             years.entry(fy(Timestamp(at))).or_default().in_absentia += 1;
         }
     }
@@ -55,7 +60,13 @@ pub async fn by_fiscal_year(source: &Source) -> Result<Table, ReportError> {
         "fta-by-fiscal-year",
         "Failures to appear by federal fiscal year (October to September)",
         source.as_of.to_rfc3339(),
-        &["fiscal_year", "ftas", "in_absentia_orders", "followed_up", "without_follow_up"],
+        &[
+            "fiscal_year",
+            "ftas",
+            "in_absentia_orders",
+            "followed_up",
+            "without_follow_up",
+        ],
     );
     let mut all = Year::default();
     for (year, y) in &years {

@@ -28,7 +28,9 @@ pub async fn by_age(source: &Source) -> Result<Table, ReportError> {
     // [never issued, issued but not served] per bucket
     let mut counts = [[0u64; 2]; BUCKETS.len()];
     for row in released {
-        let at = row[0].as_i64().ok_or_else(|| source.corrupt("a release without a time"))?;
+        let at = row[0]
+            .as_i64()
+            .ok_or_else(|| source.corrupt("a release without a time"))?;
         let days = (source.as_of.0 - at).div_euclid(DAY_MS);
         let bucket = BUCKETS
             .iter()
@@ -41,15 +43,30 @@ pub async fn by_age(source: &Source) -> Result<Table, ReportError> {
         "nta-backlog",
         "Released children never served a Notice to Appear, by days since release",
         source.as_of.to_rfc3339(),
-        &["days_since_release", "never_issued", "issued_not_served", "children"],
+        &[
+            "days_since_release",
+            "never_issued",
+            "issued_not_served",
+            "children",
+        ],
     );
     let mut all = [0u64; 2];
     for ((name, _, _), [none, issued]) in BUCKETS.iter().zip(counts) {
-        table.row(vec![json!(name), json!(none), json!(issued), json!(none + issued)]);
+        table.row(vec![
+            json!(name),
+            json!(none),
+            json!(issued),
+            json!(none + issued),
+        ]);
         all[0] += none;
         all[1] += issued;
     }
-    table.row(vec![json!("all"), json!(all[0]), json!(all[1]), json!(all[0] + all[1])]);
+    table.row(vec![
+        json!("all"),
+        json!(all[0]),
+        json!(all[1]),
+        json!(all[0] + all[1]),
+    ]);
     table.chart = Some((vec![0], vec![1, 2]));
     Ok(table)
 }

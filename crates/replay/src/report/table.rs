@@ -41,7 +41,12 @@ impl Table {
         self.rows
             .iter()
             .map(|r| {
-                let o: Map<String, Json> = self.columns.iter().cloned().zip(r.iter().cloned()).collect();
+                let o: Map<String, Json> = self
+                    .columns
+                    .iter()
+                    .cloned()
+                    .zip(r.iter().cloned())
+                    .collect();
                 Json::Object(o)
             })
             .collect()
@@ -61,9 +66,11 @@ impl Table {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(&self.columns).expect("writing to memory");
         for r in &self.rows {
-            w.write_record(r.iter().map(cell_text)).expect("writing to memory");
+            w.write_record(r.iter().map(cell_text))
+                .expect("writing to memory");
         }
-        String::from_utf8(w.into_inner().expect("writing to memory")).expect("CSV of UTF-8 is UTF-8")
+        String::from_utf8(w.into_inner().expect("writing to memory"))
+            .expect("CSV of UTF-8 is UTF-8")
     }
 
     pub fn to_json(&self) -> Json {
@@ -92,13 +99,27 @@ mod tests {
 
     #[test]
     fn one_table_reads_the_same_in_every_form() {
-        let mut t = Table::new("r", "A title", "2024-01-01T00:00:00Z".into(), &["name", "count"]);
+        let mut t = Table::new(
+            "r",
+            "A title",
+            "2024-01-01T00:00:00Z".into(),
+            &["name", "count"],
+        );
         t.row(vec![json!("FY2021"), json!(3)]);
         t.row(vec![json!("with, comma"), Json::Null]);
         assert_eq!(t.to_csv(), "name,count\nFY2021,3\n\"with, comma\",\n");
-        assert_eq!(t.to_json()["rows"][0], json!({"name": "FY2021", "count": 3}));
+        assert_eq!(
+            t.to_json()["rows"][0],
+            json!({"name": "FY2021", "count": 3})
+        );
         let text = t.to_text();
-        assert!(text.starts_with("A title (as of 2024-01-01T00:00:00Z)"), "{text}");
-        assert!(text.contains("FY2021") && text.contains("with, comma"), "{text}");
+        assert!(
+            text.starts_with("A title (as of 2024-01-01T00:00:00Z)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("FY2021") && text.contains("with, comma"),
+            "{text}"
+        );
     }
 }

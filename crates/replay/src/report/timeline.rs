@@ -35,7 +35,10 @@ pub async fn of(source: &Source, a_number: &str) -> Result<Table, ReportError> {
             "event_id",
         ],
     );
-    for e in events.iter().filter(|e| e.meta().recorded_at < source.as_of) {
+    for e in events
+        .iter()
+        .filter(|e| e.meta().recorded_at < source.as_of)
+    {
         let m = e.meta();
         table.row(vec![
             json!(m.occurred_at.to_rfc3339()),
