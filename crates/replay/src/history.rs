@@ -283,10 +283,9 @@ impl Reading {
                     .await;
                 return;
             }
-            if chunk.read >= CHUNK_RECORDS {
-                if tx.send(Ok(std::mem::take(&mut chunk))).await.is_err() {
-                    return; // the caller stopped reading
-                }
+            if chunk.read >= CHUNK_RECORDS && tx.send(Ok(std::mem::take(&mut chunk))).await.is_err()
+            {
+                return; // the caller stopped reading
             }
         }
         if chunk.read > 0 {

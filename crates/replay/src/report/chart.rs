@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use plotters::prelude::*;
-use serde_json::Value as Json;
 
 use super::Table;
 
@@ -33,7 +32,7 @@ pub fn groups(table: &Table) -> Option<Vec<(String, Vec<f64>)>> {
         table
             .rows
             .iter()
-            .filter(|r| r[labels[0]] != Json::from("all"))
+            .filter(|r| r[labels[0]] != "all")
             .map(|r| {
                 let name = labels
                     .iter()
@@ -117,4 +116,49 @@ pub fn draw(table: &Table, path: &Path) -> Result<(), ChartError> {
     }
     root.present().map_err(|e| fail(&e))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fta_table() -> Table {
+        let mut t = Table::new(
+            "fta-by-fiscal-year",
+            "FTAs",
+            String::new(),
+            &["fiscal_year", "ftas", "followed_up"],
+        );
+        t.row(vec![json!("FY2020"), json!(3), json!(1)]);
+        t.row(vec![json!("FY2021"), json!(5), json!(2)]);
+        t.row(vec![json!("all"), json!(8), json!(3)]);
+        t.chart = Some((vec![0], vec![1, 2]));
+        t
+    }
+
+    #[test]
+    fn one_group_of_bars_per_row_without_the_total() {
+        assert_eq!(
+            groups(&fta_table()).unwrap(),
+            vec![
+                ("FY2020".to_owned(), vec![3.0, 1.0]),
+                ("FY2021".to_owned(), vec![5.0, 2.0])
+            ]
+        );
+    }
+
+    #[test]
+    fn the_svg_names_every_group_and_series() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fta.svg");
+        draw(&fta_table(), &path).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        for text in ["FY2020", "FY2021", "ftas", "followed_up"] {
+            assert!(svg.contains(text), "{text} missing");
+        }
+        assert!(!svg.contains(">all<"), "the total is not drawn");
+        let png = draw(&fta_table(), &dir.path().join("fta.png")).unwrap_err();
+        assert!(png.to_string().contains("fta.svg"), "{png}");
+    }
 }
