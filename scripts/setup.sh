@@ -43,9 +43,10 @@ fi
 # The stock Python client of the interop tests. Debian's python3-confluent-kafka
 # links librdkafka 2.0.2, which cannot talk to the local broker; PyPI's wheel
 # carries a current one.
-# aiosmtpd is the real SMTP receiver of the notification tests.
-python_packages=("confluent-kafka==2.16.0" fastavro pyyaml requests authlib cachetools httpx attrs aiosmtpd)
-if ! .venv/bin/python -c "import confluent_kafka, fastavro, yaml, aiosmtpd; assert confluent_kafka.__version__ == '2.16.0'" 2>/dev/null; then
+# aiosmtpd is the real SMTP receiver of the notification tests; duckdb
+# opens the exports the way an analyst would.
+python_packages=("confluent-kafka==2.16.0" fastavro pyyaml requests authlib cachetools httpx attrs aiosmtpd duckdb)
+if ! .venv/bin/python -c "import confluent_kafka, fastavro, yaml, aiosmtpd, duckdb; assert confluent_kafka.__version__ == '2.16.0'" 2>/dev/null; then
   echo "setup: creating the Python venv in .venv"
   python3 -m venv .venv
   .venv/bin/pip install -q --upgrade pip
