@@ -68,7 +68,23 @@ pub async fn run(
     wait_for_views(&queries, &truth).await?;
     show_child(&queries).await?;
     show_views(&queries, &truth).await?;
+    show_report(views, &truth).await?;
     show_notifications(notify).await
+}
+
+/// One analyst's report from the same views, and how to replay the
+/// history as of another date.
+async fn show_report(views: &ApiState, truth: &Truth) -> Result<()> {
+    let source = handoff_replay::report::Source {
+        store: handoff_views::schema::open_store(&views.store.location()).await?,
+        catalogue: views.catalogue.clone(),
+        as_of: Timestamp::start_of(truth.config.as_of.succ_opt().unwrap_or(truth.config.as_of)),
+    };
+    let table = handoff_replay::report::run(&source, "fta-by-fiscal-year", None).await?;
+    print!("demo: handoff report {}", table.to_text());
+    let mid = truth.config.from + (truth.config.to - truth.config.from) / 2;
+    println!("demo: the views as they stood on {mid}: handoff replay --into asof.db --as-of {mid} (then handoff report <name> --store asof.db)");
+    Ok(())
 }
 
 /// What the notifier made of the history, per rule and state, once it
