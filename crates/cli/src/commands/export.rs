@@ -12,6 +12,7 @@ use handoff_replay::export::tables::Format;
 use handoff_replay::export::{export, ExportConfig};
 
 use crate::kafka_args::KafkaArgs;
+use crate::progress::Meter;
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
@@ -76,16 +77,16 @@ pub async fn run(args: ExportArgs) -> Result<ExitCode> {
             .map(|a| (a, policy)),
     };
     let codec = Codec::new(&args.registry_url, Arc::new(Catalogue::embedded()));
-    let bar = std::sync::OnceLock::new();
+    let meter = std::sync::OnceLock::new();
     let summary = export(&config, codec, |read, total| {
-        if let Some(bar) = bar.get_or_init(|| crate::progress::bar(total, "records")) {
-            bar.set_position(read);
-        }
+        meter
+            .get_or_init(|| Meter::new("export", Some(total), "records"))
+            .set(read)
     })
     .await
     .with_context(|| format!("exporting into {}", config.out.display()))?;
-    if let Some(Some(bar)) = bar.get() {
-        bar.finish_and_clear();
+    if let Some(meter) = meter.get() {
+        meter.finish();
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);

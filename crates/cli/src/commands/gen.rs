@@ -52,18 +52,10 @@ pub fn run(args: GenArgs) -> Result<ExitCode> {
         .unwrap_or_else(|| args.to + chrono::Duration::days(366));
     config.seed = args.seed;
 
-    let bar = crate::progress::bar(config.children, "children");
+    let meter = crate::progress::Meter::new("gen", Some(config.children), "children");
     let started = Instant::now();
-    let truth = handoff_gen::generate(&config, &args.out, |n| {
-        if let Some(bar) = &bar {
-            bar.set_position(n);
-        } else if n % 100_000 == 0 && n > 0 {
-            tracing::info!("gen: {n} children written");
-        }
-    })?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    let truth = handoff_gen::generate(&config, &args.out, |n| meter.set(n))?;
+    meter.finish();
     let f = &truth.facts;
     println!(
         "gen: {} children in {:.1} s into {}",

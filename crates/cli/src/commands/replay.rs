@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -12,9 +12,9 @@ use handoff_events::{Catalogue, Codec};
 use handoff_replay::replay::{Progress, ReplayConfig, ReplaySummary};
 use handoff_replay::{parse_instant, DayEdge, Window};
 use handoff_store::StoreLocation;
-use indicatif::ProgressBar;
 
 use crate::kafka_args::KafkaArgs;
+use crate::progress::Meter;
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
@@ -113,44 +113,37 @@ fn print_summary(s: &ReplaySummary, into: &StoreLocation) {
     }
 }
 
-/// The reading bar, then the folding spinner.
+/// The reading meter, then the folding one.
 #[derive(Default)]
 struct Bars {
-    reading: std::sync::OnceLock<Option<ProgressBar>>,
-    folding: std::sync::OnceLock<Option<ProgressBar>>,
+    reading: OnceLock<Meter>,
+    folding: OnceLock<Meter>,
 }
 
 impl Progress for Bars {
     fn reading(&self, read: u64, total: u64) {
-        if let Some(bar) = self
-            .reading
-            .get_or_init(|| crate::progress::bar(total, "records"))
-        {
-            bar.set_position(read);
-        }
+        self.reading
+            .get_or_init(|| Meter::new("replay: reading the log", Some(total), "records"))
+            .set(read);
     }
 
     fn folding(&self, children: u64) {
-        if let Some(Some(bar)) = self.reading.get() {
-            bar.finish_and_clear();
+        if let Some(reading) = self.reading.get() {
+            reading.finish();
         }
-        if let Some(bar) = self
-            .folding
-            .get_or_init(|| crate::progress::counter("children folded"))
-        {
-            bar.set_position(children);
-        }
+        self.folding
+            .get_or_init(|| Meter::new("replay: folding children", None, "children"))
+            .set(children);
     }
 }
 
 impl Bars {
     fn done(&self) {
-        for bar in [self.reading.get(), self.folding.get()]
+        for meter in [self.reading.get(), self.folding.get()]
             .into_iter()
             .flatten()
-            .flatten()
         {
-            bar.finish_and_clear();
+            meter.finish();
         }
     }
 }
