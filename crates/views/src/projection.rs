@@ -96,32 +96,34 @@ pub(crate) async fn store_event(
                 reason: e.to_string(),
             })?;
             store
-                    .execute(
-                        "INSERT INTO child_events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (event_id) DO NOTHING",
-                        vec![
-                            meta.event_id.as_str().into(),
-                            a.as_str().into(),
-                            meta.occurred_at.0.into(),
-                            meta.recorded_at.0.into(),
-                            meta.source_agency.symbol().into(),
-                            event.record_name().into(),
-                            datum.into(),
-                        ],
-                    )
-                    .await.map_err(sink_error)?;
+                .execute(
+                    "INSERT INTO child_events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (event_id) DO NOTHING",
+                    vec![
+                        meta.event_id.as_str().into(),
+                        a.as_str().into(),
+                        meta.occurred_at.0.into(),
+                        meta.recorded_at.0.into(),
+                        meta.source_agency.symbol().into(),
+                        event.record_name().into(),
+                        datum.into(),
+                    ],
+                )
+                .await
+                .map_err(sink_error)?;
         }
         None => {
             store
-                    .execute(
-                        "INSERT INTO statistical_events VALUES (?1, ?2, ?3, ?4) ON CONFLICT (event_id) DO NOTHING",
-                        vec![
-                            meta.event_id.as_str().into(),
-                            event.record_name().into(),
-                            meta.occurred_at.0.into(),
-                            meta.case_ids.eoir_idncase.clone().into(),
-                        ],
-                    )
-                    .await.map_err(sink_error)?;
+                .execute(
+                    "INSERT INTO statistical_events VALUES (?1, ?2, ?3, ?4) ON CONFLICT (event_id) DO NOTHING",
+                    vec![
+                        meta.event_id.as_str().into(),
+                        event.record_name().into(),
+                        meta.occurred_at.0.into(),
+                        meta.case_ids.eoir_idncase.clone().into(),
+                    ],
+                )
+                .await
+                .map_err(sink_error)?;
         }
     }
     Ok(())
