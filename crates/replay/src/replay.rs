@@ -129,6 +129,11 @@ pub async fn replay(
         .finish()
         .map_err(|(path, source)| ReplayError::Rejects { path, source })?;
     summary.read_seconds = started.elapsed().as_secs_f64();
+    let folding = Instant::now();
+    summary.children = rebuild.fold_children(|n| progress.folding(n)).await?;
+    summary.fold_seconds = folding.elapsed().as_secs_f64();
+    // Last, so a replay that stops half way never leaves a store `handoff
+    // views` would take for a finished one.
     if config.window.is_everything() {
         let ends: Vec<(String, i32, i64)> = history
             .spans()
@@ -138,9 +143,6 @@ pub async fn replay(
         rebuild.store_offsets(&ends).await?;
         summary.offsets_stored = true;
     }
-    let folding = Instant::now();
-    summary.children = rebuild.fold_children(|n| progress.folding(n)).await?;
-    summary.fold_seconds = folding.elapsed().as_secs_f64();
     record_window(&config.into, &config.window, &summary).await?;
     Ok(summary)
 }
