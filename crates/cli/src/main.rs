@@ -47,6 +47,8 @@ enum Command {
     Export(commands::export::ExportArgs),
     /// The analysts' reports from a views store (text, CSV, JSON, SVG chart).
     Report(commands::report::ReportArgs),
+    /// Measure Handoff against the broker's limit and a Python peer; write BENCHMARKS.md.
+    Bench(commands::bench::BenchArgs),
     /// Write a synthetic history in the agencies' native layouts, with truth.json.
     Gen(commands::gen::GenArgs),
     /// Manage the agencies' bearer tokens.
@@ -82,6 +84,7 @@ fn main() -> std::process::ExitCode {
             Command::Replay(args) => commands::replay::run(args).await,
             Command::Export(args) => commands::export::run(args).await,
             Command::Report(args) => commands::report::run(args).await,
+            Command::Bench(args) => commands::bench::run(args).await,
             Command::Gen(args) => commands::gen::run(args),
             Command::Token(cmd) => commands::token::run(cmd),
         }

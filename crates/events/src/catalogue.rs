@@ -219,6 +219,9 @@ pub struct Catalogue {
     /// Records Handoff itself publishes (`schemas/notify/`: the
     /// notifications topic), keyed by short name. Not agency events.
     pub records: BTreeMap<String, EventSchema>,
+    /// Each event type's datum writer and reader, built on first use and
+    /// shared by clones.
+    datums: std::sync::Arc<std::sync::OnceLock<crate::datum::Datums>>,
 }
 
 impl Catalogue {
@@ -232,6 +235,17 @@ impl Catalogue {
             })
             .collect::<Vec<_>>();
         Self::from_files(&files).expect("the embedded catalogue is checked by tests")
+    }
+
+    /// The datum writer and reader of event type `name`.
+    pub fn datum(&self, name: &str) -> Option<&crate::datum::Built> {
+        self.datums
+            .get_or_init(|| {
+                crate::datum::Datums::build(
+                    self.events.iter().map(|(n, e)| (n.as_str(), &e.schema)),
+                )
+            })
+            .get(name)
     }
 
     /// The catalogue as it is on disk, for `handoff schemas check`.
@@ -293,6 +307,7 @@ impl Catalogue {
             }
         }
         Ok(Catalogue {
+            datums: Default::default(),
             events: compose_all(events, &shared_defs)?,
             records: compose_all(own, &shared_defs)?,
         })

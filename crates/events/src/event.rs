@@ -69,6 +69,33 @@ macro_rules! event_catalogue {
                 value.expect("every event type serialises to an Avro value")
             }
 
+            /// The event's Avro binary datum, serialised straight from the
+            /// Rust type by a writer built for its schema.
+            pub fn write_datum(
+                &self,
+                writer: &apache_avro::writer::datum::GenericDatumWriter<'_>,
+            ) -> Result<Vec<u8>, apache_avro::Error> {
+                match self { $(Event::$variant(e) => writer.write_ser_to_vec(e)),* }
+            }
+
+            /// Reads what `write_datum` wrote, straight into the Rust type.
+            pub fn read_datum(
+                record_name: &str,
+                reader: &apache_avro::reader::datum::GenericDatumReader<'_>,
+                mut bytes: &[u8],
+            ) -> Result<Event, EventError> {
+                let shape = |source| EventError::Shape {
+                    record: record_name.to_owned(),
+                    source: Box::new(source),
+                };
+                match record_name {
+                    $(stringify!($variant) => reader.read_deser::<$ty>(&mut bytes)
+                        .map(Event::$variant)
+                        .map_err(shape),)*
+                    other => Err(EventError::UnknownType(other.to_owned())),
+                }
+            }
+
             /// Rebuilds an event from a decoded Avro value and its record name.
             pub fn from_avro_value(record_name: &str, value: &Value) -> Result<Event, EventError> {
                 let shape = |source| EventError::Shape {

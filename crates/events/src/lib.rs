@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod cloudevents;
 pub mod codec;
 pub mod common;
+pub mod datum;
 pub mod doj;
 pub mod event;
 pub mod hhs;

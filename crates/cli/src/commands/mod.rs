@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod bench;
 #[cfg(feature = "embedded-broker")]
 pub mod broker;
 pub mod export;
