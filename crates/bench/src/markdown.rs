@@ -26,6 +26,10 @@ pub fn render(r: &Results) -> String {
         "Written by `{}` on {}. Every figure is a ratio taken in the same run on the same machine, so it can be compared across runs on a noisy machine; the absolute rates are for this machine only.\n",
         r.command, r.taken_at
     );
+    let _ = writeln!(
+        md,
+        "To reproduce: `scripts/setup.sh && cargo build --release -p handoff-cli && target/release/handoff bench` (with `CARGO_TARGET_DIR` set, the binary is under it).\n"
+    );
     let _ = writeln!(md, "| machine | |\n|---|---|");
     let _ = writeln!(md, "| CPU | {} |", m.cpu);
     let _ = writeln!(md, "| cores | {} |", m.cores);
@@ -36,6 +40,10 @@ pub fn render(r: &Results) -> String {
     if let Some(codec) = &r.codec {
         codec_section(&mut md, codec);
     }
+    let _ = writeln!(
+        md,
+        "## Not measured yet\n\nIngest against a raw producer, replay against the raw consume rate and a Python peer, FTA-to-webhook latency at steady rates, peak memory per service and the scale curve are still to come (issue 7). The full-history replay and export figures in the README were measured by hand with `/usr/bin/time -v`."
+    );
     md
 }
 

@@ -37,7 +37,10 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode> {
         python: args.python.clone(),
         dir: args.peers.clone(),
     };
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let command = std::iter::once("handoff".to_owned())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
     eprintln!("bench: codec (Handoff against fastavro)");
     let codec = tokio::task::spawn_blocking(move || codec::run(scale, &peers))
         .await
