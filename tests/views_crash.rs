@@ -17,7 +17,7 @@ use handoff_views::checksum::content_checksum;
 use handoff_views::schema::open_store;
 use rand::{Rng, SeedableRng};
 
-const CHILDREN: u64 = 5_000;
+const CHILDREN: u64 = 10_000;
 const KILLS: usize = 4;
 
 /// The `handoff views` processes of a test, killed however the test ends
