@@ -1,8 +1,10 @@
-//! Command-line arguments for reaching Kafka, shared by every subcommand.
+//! Command-line arguments for reaching Kafka and the schema registry,
+//! shared by every subcommand.
 
 use anyhow::{bail, Result};
 use clap::Args;
 use handoff_bus::KafkaConfig;
+use handoff_events::{Catalogue, Codec};
 
 #[derive(Args, Debug, Clone)]
 pub struct KafkaArgs {
@@ -49,5 +51,26 @@ impl KafkaArgs {
                 bail!("no Kafka cluster given: pass --brokers host:port (or set HANDOFF_BROKERS)")
             }
         }
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RegistryArgs {
+    /// The schema registry the events' schemas are in.
+    #[arg(
+        long,
+        env = "HANDOFF_REGISTRY_URL",
+        default_value = "http://127.0.0.1:8081"
+    )]
+    pub registry_url: String,
+}
+
+impl RegistryArgs {
+    /// A codec on this registry with the catalogue built into the binary.
+    pub fn codec(&self) -> Codec {
+        Codec::new(
+            &self.registry_url,
+            std::sync::Arc::new(Catalogue::embedded()),
+        )
     }
 }

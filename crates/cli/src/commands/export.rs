@@ -3,27 +3,22 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use handoff_events::{Agency, Catalogue, Codec};
+use handoff_events::Agency;
 use handoff_replay::export::tables::Format;
 use handoff_replay::export::{export, ExportConfig};
 
-use crate::kafka_args::KafkaArgs;
+use crate::kafka_args::{KafkaArgs, RegistryArgs};
 use crate::progress::Meter;
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
     #[command(flatten)]
     pub kafka: KafkaArgs,
-    #[arg(
-        long,
-        env = "HANDOFF_REGISTRY_URL",
-        default_value = "http://127.0.0.1:8081"
-    )]
-    pub registry_url: String,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     /// parquet, csv or jsonl.
     #[arg(long, default_value = "parquet")]
     pub format: String,
@@ -76,7 +71,7 @@ pub async fn run(args: ExportArgs) -> Result<ExitCode> {
             .transpose()?
             .map(|a| (a, policy)),
     };
-    let codec = Codec::new(&args.registry_url, Arc::new(Catalogue::embedded()));
+    let codec = args.registry.codec();
     let meter = std::sync::OnceLock::new();
     let summary = export(&config, codec, |read, total| {
         meter

@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
@@ -12,9 +11,8 @@ use handoff_adapters::ingest::expand;
 use handoff_adapters::watch::{Outcome, WatchConfig};
 use handoff_adapters::{ingest_files, Layout, Ledger, Progress, Publisher, RejectWriter};
 use handoff_bus::EventProducer;
-use handoff_events::{Catalogue, Codec};
 
-use crate::kafka_args::KafkaArgs;
+use crate::kafka_args::{KafkaArgs, RegistryArgs};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum AgencyArg {
@@ -39,13 +37,8 @@ pub struct IngestArgs {
     pub watch: Option<PathBuf>,
     #[command(flatten)]
     pub kafka: KafkaArgs,
-    /// The schema registry.
-    #[arg(
-        long,
-        env = "HANDOFF_REGISTRY_URL",
-        default_value = "http://127.0.0.1:8081"
-    )]
-    pub registry_url: String,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     /// EOIR only: the public FOIA layout (no A-numbers; events are marked
     /// statistical and never notify).
     #[arg(long)]
@@ -98,7 +91,7 @@ pub async fn run(args: IngestArgs) -> Result<ExitCode> {
         );
     }
     let kafka = args.kafka.or_local()?;
-    let codec = Codec::new(&args.registry_url, Arc::new(Catalogue::embedded()));
+    let codec = args.registry.codec();
     let producer = EventProducer::new(&kafka, codec)?;
     if let Some(dir) = &args.watch {
         return watch(&args, dir, producer).await;

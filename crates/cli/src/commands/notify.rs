@@ -12,14 +12,13 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
-use handoff_events::{Catalogue, Codec};
 use handoff_notify::config::{Channel, NotifyConfig};
 use handoff_notify::outbox;
 use handoff_notify::projection::open_store;
 use handoff_notify::service::{self, NotifyServiceConfig};
 use handoff_store::{Store, StoreLocation};
 
-use crate::kafka_args::KafkaArgs;
+use crate::kafka_args::{KafkaArgs, RegistryArgs};
 use crate::{http_server, shutdown};
 
 /// Where the notifier keeps its outbox and which rules and subscribers it
@@ -102,13 +101,8 @@ pub struct NotifyRunArgs {
     pub kafka: KafkaArgs,
     #[command(flatten)]
     pub store: NotifyStoreArgs,
-    /// The schema registry the events' schemas are in.
-    #[arg(
-        long,
-        env = "HANDOFF_REGISTRY_URL",
-        default_value = "http://127.0.0.1:8081"
-    )]
-    pub registry_url: String,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     /// The agencies' bearer tokens, for acknowledgements (see `handoff
     /// token new`). Without it every acknowledgement is refused (401).
     #[arg(long, env = "HANDOFF_TOKENS")]
@@ -267,7 +261,7 @@ async fn serve(args: NotifyRunArgs) -> Result<ExitCode> {
     }
     let stop = shutdown::on_signal();
     let kafka = args.kafka.or_local()?;
-    let codec = Codec::new(&args.registry_url, Arc::new(Catalogue::embedded()));
+    let codec = args.registry.codec();
     let tokens = match &args.tokens {
         Some(path) => handoff_auth::Tokens::load(path)?,
         None => handoff_auth::Tokens::default(),

@@ -4,29 +4,23 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use handoff_events::{Catalogue, Codec};
 use handoff_replay::replay::{Progress, ReplayConfig, ReplaySummary};
 use handoff_replay::{parse_instant, DayEdge, Window};
 use handoff_store::StoreLocation;
 
-use crate::kafka_args::KafkaArgs;
+use crate::kafka_args::{KafkaArgs, RegistryArgs};
 use crate::progress::Meter;
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
     #[command(flatten)]
     pub kafka: KafkaArgs,
-    /// The schema registry the events' schemas are in.
-    #[arg(
-        long,
-        env = "HANDOFF_REGISTRY_URL",
-        default_value = "http://127.0.0.1:8081"
-    )]
-    pub registry_url: String,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     /// The new store to build: a SQLite file path or postgres://... It must
     /// hold no views yet.
     #[arg(long)]
@@ -70,7 +64,7 @@ pub async fn run(args: ReplayArgs) -> Result<ExitCode> {
         window: window(args.from.as_deref(), args.as_of.as_deref())?,
         rejects: args.rejects.clone(),
     };
-    let codec = Codec::new(&args.registry_url, Arc::new(Catalogue::embedded()));
+    let codec = args.registry.codec();
     let progress = Bars::default();
     let summary = handoff_replay::replay(&config, codec, &progress)
         .await

@@ -10,11 +10,10 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use handoff_events::{Catalogue, Codec};
 use handoff_views::service::{self, ViewsConfig};
 use handoff_views::StoreLocation;
 
-use crate::kafka_args::KafkaArgs;
+use crate::kafka_args::{KafkaArgs, RegistryArgs};
 use crate::{http_server, shutdown};
 
 /// Where the views live and who may read them: shared by `views` and `up`.
@@ -60,13 +59,8 @@ pub struct ViewsArgs {
     pub kafka: KafkaArgs,
     #[command(flatten)]
     pub store: ViewsStoreArgs,
-    /// The schema registry the events' schemas are in.
-    #[arg(
-        long,
-        env = "HANDOFF_REGISTRY_URL",
-        default_value = "http://127.0.0.1:8081"
-    )]
-    pub registry_url: String,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     /// Consumer group; instances sharing one PostgreSQL store share it.
     #[arg(long, default_value = "handoff-views")]
     pub group: String,
@@ -78,7 +72,7 @@ pub struct ViewsArgs {
 pub async fn run(args: ViewsArgs) -> Result<ExitCode> {
     let stop = shutdown::on_signal();
     let kafka = args.kafka.or_local()?;
-    let codec = Codec::new(&args.registry_url, Arc::new(Catalogue::embedded()));
+    let codec = args.registry.codec();
     let config = args.store.config("data/views.db", &args.group)?;
     let location = config.store.describe();
     let views = service::start(&kafka, codec, config, stop.child_token())
