@@ -38,6 +38,26 @@ fn succeeded(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `handoff <command>` against the stack's broker and registry.
+fn on_stack(stack: &Stack, command: &str, rest: &[&str]) -> Output {
+    let mut args = vec![
+        command,
+        "--brokers",
+        &stack.kafka.brokers,
+        "--registry-url",
+        stack.registry_url(),
+    ];
+    args.extend(rest);
+    handoff(&args)
+}
+
+/// The command failed, and its error says `says`.
+fn failed_saying(out: &Output, says: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "it should have failed: {stderr}");
+    assert!(stderr.contains(says), "expected `{says}` in: {stderr}");
+}
+
 fn json_of(out: &Output) -> Value {
     let text = succeeded(out);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
@@ -59,18 +79,9 @@ async fn history(stack: &Stack, children: u64) -> (Truth, tempfile::TempDir) {
 }
 
 fn replay(stack: &Stack, into: &str, window: &[&str]) -> Value {
-    let mut args = vec![
-        "replay",
-        "--brokers",
-        &stack.kafka.brokers,
-        "--registry-url",
-        stack.registry_url(),
-        "--into",
-        into,
-        "--json",
-    ];
-    args.extend(window);
-    let summary = json_of(&handoff(&args));
+    let mut rest = vec!["--into", into, "--json"];
+    rest.extend(window);
+    let summary = json_of(&on_stack(stack, "replay", &rest));
     let n = |k: &str| summary[k].as_u64().unwrap();
     assert_eq!(
         n("records"),
@@ -269,9 +280,10 @@ async fn reports_against_truth(store: TestStore) {
         report(&into, "timeline", &[&separated])["rows"],
         timeline["rows"]
     );
-    let unknown = handoff(&["report", "timeline", "A999999999", "--store", &into]);
-    assert!(!unknown.status.success());
-    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no events about A999999999"));
+    failed_saying(
+        &handoff(&["report", "timeline", "A999999999", "--store", &into]),
+        "no events about A999999999",
+    );
 
     // Text and CSV say the same; the chart draws one group per fiscal year.
     let text = succeeded(&handoff(&[
@@ -327,7 +339,7 @@ async fn reports_against_truth(store: TestStore) {
         "--chart",
         chart.to_str().unwrap(),
     ]);
-    assert!(String::from_utf8_lossy(&timeline_chart.stderr).contains("has no chart"));
+    failed_saying(&timeline_chart, "has no chart");
     stack.stop().await;
 }
 
@@ -399,20 +411,9 @@ async fn a_rebuild_as_of_a_date_equals_a_live_view_of_what_was_recorded_before_i
         ends_before
     );
     // The store is not empty any more: a second replay into it is refused.
-    let again = handoff(&[
-        "replay",
-        "--brokers",
-        &stack.kafka.brokers,
-        "--registry-url",
-        stack.registry_url(),
-        "--into",
-        &whole.arg(),
-    ]);
-    assert!(!again.status.success());
-    assert!(
-        String::from_utf8_lossy(&again.stderr).contains("already holds views"),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
+    failed_saying(
+        &on_stack(&stack, "replay", &["--into", &whole.arg()]),
+        "already holds views",
     );
     live.stop().await;
 
@@ -490,20 +491,9 @@ async fn exports_open_in_duckdb_and_agree_with_the_fta_report() {
     let out = tempfile::tempdir().unwrap();
     let export = |format: &str, into: &str, extra: &[&str]| -> Value {
         let dir = out.path().join(into);
-        let mut args = vec![
-            "export",
-            "--brokers",
-            &stack.kafka.brokers,
-            "--registry-url",
-            stack.registry_url(),
-            "--format",
-            format,
-            "--out",
-            dir.to_str().unwrap(),
-            "--json",
-        ];
-        args.extend(extra);
-        let summary = json_of(&handoff(&args));
+        let mut rest = vec!["--format", format, "--out", dir.to_str().unwrap(), "--json"];
+        rest.extend(extra);
+        let summary = json_of(&on_stack(&stack, "export", &rest));
         let n = |k: &str| summary[k].as_u64().unwrap();
         assert_eq!(
             n("records"),
@@ -606,22 +596,19 @@ async fn exports_open_in_duckdb_and_agree_with_the_fta_report() {
         assert!(!out.path().join(format!("hhs/{hidden}.jsonl")).exists());
     }
     assert!(hhs["withheld_by_policy"].as_u64().unwrap() > 0);
-    let refused = handoff(&[
+    let refused = on_stack(
+        &stack,
         "export",
-        "--brokers",
-        &stack.kafka.brokers,
-        "--registry-url",
-        stack.registry_url(),
-        "--as-agency",
-        "HHS_ORR",
-        "--types",
-        "SafetyConcernRaised",
-        "--out",
-        out.path().join("no").to_str().unwrap(),
-    ]);
-    assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr)
-        .contains("HHS_ORR may not read SafetyConcernRaised"));
+        &[
+            "--as-agency",
+            "HHS_ORR",
+            "--types",
+            "SafetyConcernRaised",
+            "--out",
+            out.path().join("no").to_str().unwrap(),
+        ],
+    );
+    failed_saying(&refused, "HHS_ORR may not read SafetyConcernRaised");
     // Only the types asked for.
     let some = export("csv", "some", &["--types", "FailedToAppear,CaseOpened"]);
     assert_eq!(some["tables"].as_object().unwrap().len(), 2);
@@ -661,17 +648,16 @@ async fn an_unreadable_record_is_listed_with_its_place_and_the_counts_add_up() {
     let dir = tempfile::tempdir().unwrap();
     let rejects = dir.path().join("rejects.jsonl");
     let into = TestStore::sqlite();
-    let out = handoff(&[
+    let out = on_stack(
+        &stack,
         "replay",
-        "--brokers",
-        &stack.kafka.brokers,
-        "--registry-url",
-        stack.registry_url(),
-        "--into",
-        &into.arg(),
-        "--rejects",
-        rejects.to_str().unwrap(),
-    ]);
+        &[
+            "--into",
+            &into.arg(),
+            "--rejects",
+            rejects.to_str().unwrap(),
+        ],
+    );
     let text = succeeded(&out);
     assert!(
         text.contains(&format!("{} records read", events.len() + 1)),
@@ -695,18 +681,17 @@ async fn an_unreadable_record_is_listed_with_its_place_and_the_counts_add_up() {
         "{listed}"
     );
     // The export lists it too.
-    let export = json_of(&handoff(&[
+    let export = json_of(&on_stack(
+        &stack,
         "export",
-        "--brokers",
-        &stack.kafka.brokers,
-        "--registry-url",
-        stack.registry_url(),
-        "--format",
-        "csv",
-        "--out",
-        dir.path().join("csv").to_str().unwrap(),
-        "--json",
-    ]));
+        &[
+            "--format",
+            "csv",
+            "--out",
+            dir.path().join("csv").to_str().unwrap(),
+            "--json",
+        ],
+    ));
     assert_eq!(export["rejected"], 1);
     assert_eq!(export["exported"], events.len());
     assert!(dir.path().join("csv/rejects.jsonl").exists());
@@ -719,17 +704,10 @@ async fn an_unreadable_record_is_listed_with_its_place_and_the_counts_add_up() {
         ),
     ] {
         let fresh = TestStore::sqlite();
-        let mut full = vec!["replay", "--brokers", &stack.kafka.brokers, "--into"];
-        let arg = fresh.arg();
-        full.push(&arg);
-        full.extend(args);
-        let out = handoff(&full);
-        assert!(!out.status.success());
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains(says),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let fresh = fresh.arg();
+        let mut rest = vec!["--into", &fresh];
+        rest.extend(args);
+        failed_saying(&on_stack(&stack, "replay", &rest), says);
     }
     stack.stop().await;
 }

@@ -237,27 +237,26 @@ pub struct Queries<'a> {
 impl Queries<'_> {
     /// One child's merged state, re-folded from its stored events.
     pub async fn child(&self, a_number: &str) -> Result<Option<ChildState>, StoreError> {
-        let events = events_of(self.store, self.catalogue, a_number)
-            .await
-            .map_err(|e| StoreError {
-                location: self.store.location().describe(),
-                message: e.to_string(),
-            })?;
+        let events = self.stored_events(a_number).await?;
         Ok((!events.is_empty()).then(|| ChildState::from_events(a_number, &events)))
     }
 
     /// One child's stored events, in the order its story is told.
     pub async fn events(&self, a_number: &str) -> Result<Vec<Event>, StoreError> {
-        let events = events_of(self.store, self.catalogue, a_number)
-            .await
-            .map_err(|e| StoreError {
-                location: self.store.location().describe(),
-                message: e.to_string(),
-            })?;
+        let events = self.stored_events(a_number).await?;
         Ok(crate::child::in_fold_order(&events)
             .into_iter()
             .cloned()
             .collect())
+    }
+
+    async fn stored_events(&self, a_number: &str) -> Result<Vec<Event>, StoreError> {
+        events_of(self.store, self.catalogue, a_number)
+            .await
+            .map_err(|e| StoreError {
+                location: self.store.location().describe(),
+                message: e.to_string(),
+            })
     }
 
     /// An agency's view of its children: `ice` (every child ICE knows),
