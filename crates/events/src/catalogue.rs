@@ -237,8 +237,9 @@ impl Catalogue {
         Self::from_files(&files).expect("the embedded catalogue is checked by tests")
     }
 
-    /// The datum writer and reader of event type `name`.
-    pub fn datum(&self, name: &str) -> Option<&crate::datum::Built> {
+    /// The datum writer and reader of event type `name` (`None`: not an
+    /// event type of this catalogue; `Err`: why they could not be built).
+    pub fn datum(&self, name: &str) -> Option<Result<&crate::datum::Built, &str>> {
         self.datums
             .get_or_init(|| {
                 crate::datum::Datums::build(

@@ -174,12 +174,17 @@ impl Codec {
 /// keep events themselves (views re-fold a child's timeline from them).
 /// Written and read with this build's schema from the catalogue.
 pub fn to_datum(catalogue: &Catalogue, event: &Event) -> Result<Vec<u8>, CodecError> {
-    let built = catalogue
-        .datum(event.record_name())
-        .ok_or_else(|| CodecError::NotInCatalogue(event.record_name().to_owned()))?;
+    let built = datum(catalogue, event.record_name())?;
     built
         .with_dependent(|_, pair| event.write_datum(&pair.writer))
         .map_err(|e| CodecError::Framing(format!("cannot write {}: {e}", event.record_name())))
+}
+
+fn datum<'c>(catalogue: &'c Catalogue, name: &str) -> Result<&'c crate::datum::Built, CodecError> {
+    catalogue
+        .datum(name)
+        .ok_or_else(|| CodecError::NotInCatalogue(name.to_owned()))?
+        .map_err(|e| CodecError::Framing(format!("no datum writer or reader for {name}: {e}")))
 }
 
 /// Reads what `to_datum` wrote.
@@ -188,9 +193,7 @@ pub fn from_datum(
     record_name: &str,
     bytes: &[u8],
 ) -> Result<Event, CodecError> {
-    let built = catalogue
-        .datum(record_name)
-        .ok_or_else(|| CodecError::NotInCatalogue(record_name.to_owned()))?;
+    let built = datum(catalogue, record_name)?;
     built
         .with_dependent(|_, pair| Event::read_datum(record_name, &pair.reader, bytes))
         .map_err(|e| CodecError::Framing(format!("cannot read a stored {record_name}: {e}")))

@@ -26,10 +26,10 @@ self_cell::self_cell!(
     }
 );
 
-/// Writers and readers by record name.
+/// Writers and readers by record name (or why one could not be built).
 #[derive(Default)]
 pub struct Datums {
-    by_name: HashMap<String, Built>,
+    by_name: HashMap<String, Result<Built, String>>,
 }
 
 impl fmt::Debug for Datums {
@@ -43,7 +43,7 @@ impl fmt::Debug for Datums {
 impl Datums {
     pub fn build<'a>(schemas: impl Iterator<Item = (&'a str, &'a Schema)>) -> Datums {
         let by_name = schemas
-            .filter_map(|(name, schema)| {
+            .map(|(name, schema)| {
                 let built = Built::try_new(schema.clone(), |schema| {
                     Ok::<_, apache_avro::Error>(Pair {
                         writer: GenericDatumWriter::builder(schema)
@@ -54,15 +54,17 @@ impl Datums {
                             .build()?,
                     })
                 });
-                // A schema that cannot be resolved was refused when the
-                // catalogue was built; skipping it here cannot hide one.
-                built.ok().map(|b| (name.to_owned(), b))
+                (name.to_owned(), built.map_err(|e| e.to_string()))
             })
             .collect();
         Datums { by_name }
     }
 
-    pub fn get(&self, name: &str) -> Option<&Built> {
-        self.by_name.get(name)
+    /// `None` for a name not in the catalogue; `Err` says why its
+    /// writer and reader could not be built.
+    pub fn get(&self, name: &str) -> Option<Result<&Built, &str>> {
+        self.by_name
+            .get(name)
+            .map(|b| b.as_ref().map_err(String::as_str))
     }
 }

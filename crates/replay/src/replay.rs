@@ -21,8 +21,8 @@ use handoff_events::{topics, Codec, Timestamp};
 use handoff_store::{Store, StoreError, StoreLocation};
 use handoff_views::rebuild::{Rebuild, RebuildError};
 
-use crate::history::{History, HistoryError, RejectedRecord};
-use crate::rejects::RejectsFile;
+use crate::history::{History, HistoryError};
+use crate::rejects::{RejectsError, RejectsFile};
 use crate::window::Window;
 
 /// What a replay records about itself in the store it built.
@@ -46,11 +46,8 @@ pub enum ReplayError {
     Rebuild(#[from] RebuildError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("cannot write the rejects file {path}: {source}")]
-    Rejects {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Rejects(#[from] RejectsError),
 }
 
 pub struct ReplayConfig {
@@ -122,12 +119,12 @@ pub async fn replay(
         summary.before_window += chunk.before;
         summary.after_window += chunk.after;
         summary.rejected += chunk.rejected.len() as u64;
-        write_rejects(&mut rejects, &chunk.rejected)?;
+        for r in &chunk.rejected {
+            rejects.write(r)?;
+        }
         progress.reading(summary.records, total);
     }
-    summary.rejects_file = rejects
-        .finish()
-        .map_err(|(path, source)| ReplayError::Rejects { path, source })?;
+    summary.rejects_file = rejects.finish()?;
     summary.read_seconds = started.elapsed().as_secs_f64();
     let folding = Instant::now();
     summary.children = rebuild.fold_children(|n| progress.folding(n)).await?;
@@ -145,14 +142,6 @@ pub async fn replay(
     }
     record_window(&config.into, &config.window, &summary).await?;
     Ok(summary)
-}
-
-fn write_rejects(file: &mut RejectsFile, rejected: &[RejectedRecord]) -> Result<(), ReplayError> {
-    for r in rejected {
-        file.write(r)
-            .map_err(|(path, source)| ReplayError::Rejects { path, source })?;
-    }
-    Ok(())
 }
 
 async fn record_window(

@@ -20,7 +20,7 @@ use handoff_story::field_fed_by;
 use handoff_views::policy::Policy;
 
 use crate::history::{History, HistoryError};
-use crate::rejects::RejectsFile;
+use crate::rejects::{RejectsError, RejectsFile};
 use crate::window::Window;
 use columns::{columns_of, row_of};
 use tables::{Format, TableWriter, WriteError};
@@ -40,11 +40,8 @@ pub enum ExportError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot write the rejects file {path}: {source}")]
-    Rejects {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Rejects(#[from] RejectsError),
 }
 
 pub struct ExportConfig {
@@ -102,7 +99,6 @@ pub async fn export(
     let mut history = History::open(&config.kafka, codec, &agency_topics, config.window).await?;
     let total = history.total();
     let mut rejects = RejectsFile::new(config.out.join("rejects.jsonl"));
-    let rejects_error = |(path, source)| ExportError::Rejects { path, source };
     while let Some(chunk) = history.next().await {
         let chunk = chunk?;
         summary.records += chunk.read;
@@ -110,7 +106,7 @@ pub async fn export(
         summary.after_window += chunk.after;
         summary.rejected += chunk.rejected.len() as u64;
         for r in &chunk.rejected {
-            rejects.write(r).map_err(rejects_error)?;
+            rejects.write(r)?;
         }
         for event in &chunk.events {
             let name = event.record_name();
@@ -131,7 +127,7 @@ pub async fn export(
     for (_, (_, writer)) in writers {
         writer.finish()?;
     }
-    summary.rejects_file = rejects.finish().map_err(rejects_error)?;
+    summary.rejects_file = rejects.finish()?;
     Ok(summary)
 }
 

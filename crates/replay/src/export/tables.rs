@@ -62,10 +62,21 @@ impl Format {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write {path}: {message}")]
+#[error(
+    "cannot write {path}: {message}; check that --out names a writable folder with room to spare"
+)]
 pub struct WriteError {
     pub path: PathBuf,
     pub message: String,
+}
+
+impl WriteError {
+    fn at(path: &Path, e: impl std::fmt::Display) -> WriteError {
+        WriteError {
+            path: path.to_owned(),
+            message: e.to_string(),
+        }
+    }
 }
 
 pub trait TableWriter: Send {
@@ -81,10 +92,7 @@ pub fn create(
     columns: Vec<Column>,
 ) -> Result<Box<dyn TableWriter>, WriteError> {
     let path = dir.join(format!("{name}.{}", format.extension()));
-    let fail = |e: &dyn std::fmt::Display| WriteError {
-        path: path.clone(),
-        message: e.to_string(),
-    };
+    let fail = |e: &dyn std::fmt::Display| WriteError::at(&path, e);
     let file = BufWriter::new(File::create(&path).map_err(|e| fail(&e))?);
     Ok(match format {
         Format::Parquet => {
@@ -156,14 +164,11 @@ impl ParquetTable {
         let arrays: Vec<ArrayRef> = (0..self.columns.len())
             .map(|i| array(self.columns[i].kind, rows.iter().map(|r| &r[i])))
             .collect();
-        let batch = RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| WriteError {
-            path: self.path.clone(),
-            message: e.to_string(),
-        })?;
-        self.writer.write(&batch).map_err(|e| WriteError {
-            path: self.path.clone(),
-            message: e.to_string(),
-        })
+        let batch = RecordBatch::try_new(self.schema.clone(), arrays)
+            .map_err(|e| WriteError::at(&self.path, e))?;
+        self.writer
+            .write(&batch)
+            .map_err(|e| WriteError::at(&self.path, e))
     }
 }
 
@@ -214,10 +219,7 @@ impl TableWriter for ParquetTable {
     fn finish(mut self: Box<Self>) -> Result<(), WriteError> {
         self.flush()?;
         let path = self.path.clone();
-        self.writer.close().map_err(|e| WriteError {
-            path,
-            message: e.to_string(),
-        })?;
+        self.writer.close().map_err(|e| WriteError::at(&path, e))?;
         Ok(())
     }
 }
@@ -248,17 +250,13 @@ impl TableWriter for CsvTable {
     fn write(&mut self, row: Vec<Cell>) -> Result<(), WriteError> {
         self.writer
             .write_record(row.iter().map(text))
-            .map_err(|e| WriteError {
-                path: self.path.clone(),
-                message: e.to_string(),
-            })
+            .map_err(|e| WriteError::at(&self.path, e))
     }
 
     fn finish(mut self: Box<Self>) -> Result<(), WriteError> {
-        self.writer.flush().map_err(|e| WriteError {
-            path: self.path.clone(),
-            message: e.to_string(),
-        })
+        self.writer
+            .flush()
+            .map_err(|e| WriteError::at(&self.path, e))
     }
 }
 
@@ -281,16 +279,10 @@ impl TableWriter for JsonlTable {
             };
             object.insert(column.name.clone(), value);
         }
-        writeln!(self.out, "{}", Json::Object(object)).map_err(|e| WriteError {
-            path: self.path.clone(),
-            message: e.to_string(),
-        })
+        writeln!(self.out, "{}", Json::Object(object)).map_err(|e| WriteError::at(&self.path, e))
     }
 
     fn finish(mut self: Box<Self>) -> Result<(), WriteError> {
-        self.out.flush().map_err(|e| WriteError {
-            path: self.path.clone(),
-            message: e.to_string(),
-        })
+        self.out.flush().map_err(|e| WriteError::at(&self.path, e))
     }
 }

@@ -42,7 +42,7 @@ pub enum ReportError {
     BadANumber(String),
     #[error("no events about {a_number} in {store}; check the A-number, or that the store is the one the views or a replay built")]
     UnknownChild { a_number: String, store: String },
-    #[error("a stored row of {store} does not read back: {message}")]
+    #[error("a stored row of {store} does not read back: {message}; rebuild the store from the log with handoff replay --into <new store>")]
     Corrupt { store: String, message: String },
 }
 
