@@ -10,7 +10,7 @@ use std::time::Instant;
 use handoff_events::codec::{from_datum, to_datum};
 use handoff_events::{samples, ANumber, Catalogue, Event};
 
-use crate::{BenchError, Peers, Scale};
+use crate::{write, BenchError, Peers, Scale};
 
 /// Children whose sample events make up the set each type is timed on.
 const CHILDREN: u64 = 50;
@@ -112,12 +112,5 @@ fn time_rust(
         encode_per_s: n as f64 / encode,
         decode_per_s: n as f64 / decode,
         ..CodecFigures::default()
-    })
-}
-
-fn write(path: &std::path::Path, text: &str) -> Result<(), BenchError> {
-    std::fs::write(path, text).map_err(|source| BenchError::Io {
-        path: path.to_owned(),
-        source,
     })
 }

@@ -5,11 +5,24 @@
 //!
 //! - `machine`: what the figures were measured on.
 //! - `codec`: Avro encode and decode per event type against fastavro.
+//! - `scale`: one history size end to end: ingest per adapter against
+//!   the raw producer (`ceiling`), `views` and `notify` catching up
+//!   (`catch_up`), replay into SQLite and PostgreSQL (`postgres`) against
+//!   the raw consumer and the Python peer, and each service's peak memory
+//!   (`process`), on a fresh `stack`.
+//! - `latency`: FailedToAppear to ORR's webhook at steady rates.
 //! - `markdown`: BENCHMARKS.md.
 
+pub mod catch_up;
+pub mod ceiling;
 pub mod codec;
+pub mod latency;
 pub mod machine;
 pub mod markdown;
+pub mod postgres;
+pub mod process;
+pub mod scale;
+pub mod stack;
 
 use std::path::PathBuf;
 
@@ -24,6 +37,17 @@ pub enum BenchError {
     },
     #[error("{0}")]
     Codec(String),
+    /// A measurement could not run: a service failed or a peer is missing.
+    #[error("{0}")]
+    Run(String),
+}
+
+/// Writes `text` to `path`.
+pub fn write(path: &std::path::Path, text: &str) -> Result<(), BenchError> {
+    std::fs::write(path, text).map_err(|source| BenchError::Io {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Where the Python peers run: the repository's venv and its scripts.

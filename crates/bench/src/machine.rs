@@ -11,6 +11,10 @@ pub struct Machine {
     pub os: String,
     pub rustc: String,
     pub python: String,
+    /// The client library both Handoff and the peers' confluent-kafka use.
+    pub librdkafka: String,
+    pub postgres: String,
+    pub peers: String,
 }
 
 impl Machine {
@@ -44,6 +48,15 @@ impl Machine {
             os,
             rustc: output("rustc", &["--version"]),
             python: output(&python.display().to_string(), &["--version"]),
+            librdkafka: rdkafka::util::get_rdkafka_version().1,
+            postgres: output("psql", &["--version"]),
+            peers: output(
+                &python.display().to_string(),
+                &[
+                    "-c",
+                    "import confluent_kafka, fastavro; print('confluent-kafka', confluent_kafka.__version__, '(librdkafka', confluent_kafka.libversion()[0] + '), fastavro', fastavro.__version__)",
+                ],
+            ),
         }
     }
 }

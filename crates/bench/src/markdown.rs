@@ -5,16 +5,42 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::codec::CodecFigures;
+use crate::latency::LatencyFigures;
 use crate::machine::Machine;
+use crate::scale::SizeFigures;
 
 /// The codec target: Handoff at least this many times fastavro.
 pub const CODEC_TARGET: f64 = 15.0;
+/// Ingest and replay at least this fraction of the broker's raw rate.
+pub const CEILING_TARGET: f64 = 0.8;
+/// Replay at least this many times the Python peer.
+pub const PEER_TARGET: f64 = 10.0;
+/// FTA to webhook p99 at 1,000 events/s, in milliseconds.
+pub const LATENCY_TARGET_MS: f64 = 50.0;
+/// Peak resident memory of each service at full scale, in MB.
+pub const RSS_TARGET_MB: f64 = 250.0;
+
+/// Where the time goes: the reading of a profile, kept beside the code
+/// and copied into every BENCHMARKS.md the bench writes.
+const PROFILE: &str = include_str!("profile.md");
 
 pub struct Results {
     pub machine: Machine,
     pub command: String,
     pub taken_at: String,
     pub codec: Option<BTreeMap<String, CodecFigures>>,
+    /// Smallest history first.
+    pub sizes: Vec<SizeFigures>,
+    pub latency: Vec<LatencyFigures>,
+    pub latency_notify_rss_mb: Option<f64>,
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "missed"
+    }
 }
 
 pub fn render(r: &Results) -> String {
@@ -28,7 +54,7 @@ pub fn render(r: &Results) -> String {
     );
     let _ = writeln!(
         md,
-        "To reproduce: `scripts/setup.sh && cargo build --release -p handoff-cli && target/release/handoff bench` (with `CARGO_TARGET_DIR` set, the binary is under it).\n"
+        "To reproduce: `scripts/setup.sh && cargo build --release -p handoff-cli && target/release/handoff bench` (with `CARGO_TARGET_DIR` set, the binary is under it). `--sizes` chooses the history sizes; the largest is the one the ratios are taken at.\n"
     );
     let _ = writeln!(md, "| machine | |\n|---|---|");
     let _ = writeln!(md, "| CPU | {} |", m.cpu);
@@ -36,15 +62,252 @@ pub fn render(r: &Results) -> String {
     let _ = writeln!(md, "| memory | {:.1} GiB |", m.memory_gib);
     let _ = writeln!(md, "| OS | {} |", m.os);
     let _ = writeln!(md, "| Rust | {} |", m.rustc);
-    let _ = writeln!(md, "| Python (peers) | {} |\n", m.python);
+    let _ = writeln!(md, "| librdkafka (Handoff) | {} |", m.librdkafka);
+    let _ = writeln!(
+        md,
+        "| broker | Tansu 0.6.0, embedded, SQLite storage, its own process |"
+    );
+    let _ = writeln!(md, "| PostgreSQL | {} |", m.postgres);
+    let _ = writeln!(md, "| Python (peers) | {} |", m.python);
+    let _ = writeln!(md, "| peer libraries | {} |\n", m.peers);
     if let Some(codec) = &r.codec {
         codec_section(&mut md, codec);
     }
+    if let Some(largest) = r.sizes.last() {
+        ingest_section(&mut md, largest);
+        replay_section(&mut md, largest);
+    }
+    if !r.latency.is_empty() {
+        latency_section(&mut md, &r.latency, r.latency_notify_rss_mb);
+    }
+    if !r.sizes.is_empty() {
+        memory_section(&mut md, &r.sizes);
+        scale_section(&mut md, &r.sizes);
+    }
+    let _ = writeln!(md, "{PROFILE}");
+    md
+}
+
+fn ingest_section(md: &mut String, s: &SizeFigures) {
     let _ = writeln!(
         md,
-        "## Not measured yet\n\nIngest against a raw producer, replay against the raw consume rate and a Python peer, FTA-to-webhook latency at steady rates, peak memory per service and the scale curve are still to come (issue 7). The full-history replay and export figures in the README were measured by hand with `/usr/bin/time -v`."
+        "## Ingest against the raw producer ({} children, {} events)\n",
+        s.children, s.events
     );
-    md
+    let _ = writeln!(
+        md,
+        "`handoff ingest <adapter>` over the generated native files, timed as a process (start, read, parse, validate, encode, publish, every event acknowledged, exit), against the ceiling: the same records, read back already encoded, sent by a bare rdkafka producer with the same settings (acks=all, idempotence, linger 5 ms) to a new topic with as many partitions. Target: at least {CEILING_TARGET}x the ceiling.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| adapter | events | ingest events/s | raw producer events/s | ratio | |\n|---|---:|---:|---:|---:|---|"
+    );
+    for a in &s.adapters {
+        let ratio = a.ingest.per_second() / a.ceiling.per_second();
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.0} | {:.0} | {:.2}x | {} |",
+            a.adapter,
+            a.ingest.records,
+            a.ingest.per_second(),
+            a.ceiling.per_second(),
+            ratio,
+            verdict(ratio >= CEILING_TARGET)
+        );
+    }
+    let _ = writeln!(md);
+}
+
+fn replay_section(md: &mut String, s: &SizeFigures) {
+    let _ = writeln!(
+        md,
+        "## Replay against the raw consumer and a Python peer ({} children, {} events)\n",
+        s.children, s.events
+    );
+    let _ = writeln!(
+        md,
+        "`handoff replay --into <fresh store>` of the whole history, timed as a process (read, decode, store every event, fold every child into the views' tables, exit), against (a) the ceiling: a bare rdkafka consumer reading the same topics to their ends without decoding ({:.0} events/s here), and (b) the peer: `crates/bench/peers/replay_peer.py`, a straightforward confluent-kafka + AvroDeserializer (fastavro) consumer that builds the FTA and NTA-backlog tables in SQLite ({:.0} events/s). Targets: at least {CEILING_TARGET}x the ceiling and {PEER_TARGET}x the peer.\n",
+        s.raw_consume.per_second(),
+        s.peer.rate.per_second()
+    );
+    let _ = writeln!(
+        md,
+        "| store | seconds | events/s | to the ceiling | | to the peer | |\n|---|---:|---:|---:|---|---:|---|"
+    );
+    for r in &s.replays {
+        let to_ceiling = r.replay.per_second() / s.raw_consume.per_second();
+        let to_peer = r.replay.per_second() / s.peer.rate.per_second();
+        let _ = writeln!(
+            md,
+            "| {} | {:.1} | {:.0} | {:.2}x | {} | {:.1}x | {} |",
+            r.store,
+            r.replay.seconds,
+            r.replay.per_second(),
+            to_ceiling,
+            verdict(to_ceiling >= CEILING_TARGET),
+            to_peer,
+            verdict(to_peer >= PEER_TARGET)
+        );
+    }
+    let same = s.peer.ftas == s.handoff_ftas && s.peer.nta_backlog == s.handoff_nta_backlog;
+    let _ = writeln!(
+        md,
+        "\nThe peer did the same work: it counted {} FTAs and {} released children never served an NTA; Handoff's reports on the replayed store say {} and {} ({}).\n",
+        s.peer.ftas,
+        s.peer.nta_backlog,
+        s.handoff_ftas,
+        s.handoff_nta_backlog,
+        if same { "the same" } else { "they differ" }
+    );
+    let _ = writeln!(
+        md,
+        "For scale: the live `handoff views` caught up on the same history in {:.0} s ({:.0} events/s) and `handoff notify` in {:.0} s ({:.0} events/s), each on its own after the ingest, into SQLite.\n",
+        s.views.seconds,
+        s.views.rate(s.events).per_second(),
+        s.notify.seconds,
+        s.notify.rate(s.events).per_second()
+    );
+}
+
+fn latency_section(md: &mut String, list: &[LatencyFigures], rss: Option<f64>) {
+    let _ = writeln!(md, "## Latency: FailedToAppear to ORR's webhook\n");
+    let _ = writeln!(
+        md,
+        "A load generator sends mixed traffic (every event type of a child's life, one FTA in each child's 24 events, all stamped as happening now) on a fixed schedule, without waiting for acknowledgements; `handoff notify` (its own process, SQLite outbox) delivers to webhooks served by the bench. Latency is from the moment the FTA is handed to the producer to the moment ORR's webhook receives its notification. Target: p99 under {LATENCY_TARGET_MS} ms at 1,000 events/s.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| rate asked | rate sent | events | FTAs | delivered | p50 ms | p99 ms | max ms |\n|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for l in list {
+        let _ = writeln!(
+            md,
+            "| {} | {:.0} | {} | {} | {} | {:.1} | {:.1} | {:.1} |",
+            l.target_per_s,
+            l.sent_per_s,
+            l.events,
+            l.ftas,
+            l.delivered,
+            l.p50_ms,
+            l.p99_ms,
+            l.max_ms
+        );
+    }
+    if let Some(at_1000) = list.iter().find(|l| l.target_per_s == 1_000) {
+        let _ = writeln!(
+            md,
+            "\np99 at 1,000 events/s: {:.1} ms ({}).",
+            at_1000.p99_ms,
+            verdict(at_1000.p99_ms < LATENCY_TARGET_MS && at_1000.delivered == at_1000.ftas)
+        );
+    }
+    if let Some(rss) = rss {
+        let _ = writeln!(
+            md,
+            "The notifier's peak memory over the whole latency run: {rss:.0} MB."
+        );
+    }
+    let _ = writeln!(md);
+}
+
+fn memory_section(md: &mut String, sizes: &[SizeFigures]) {
+    let _ = writeln!(md, "## Memory: peak resident set of each service\n");
+    let _ = writeln!(
+        md,
+        "Each service runs as its own `handoff` process; its peak is the kernel's high-water mark (`ru_maxrss` from `wait4`). `ingest` is the largest of the three adapters; `views` and `notify` are measured catching up on the whole history. Target: under {RSS_TARGET_MB} MB each at full scale.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| children | events | ingest MB | views MB | notify MB | replay SQLite MB | replay PostgreSQL MB |\n|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for s in sizes {
+        let ingest = s.adapters.iter().map(|a| a.peak_rss_mb).fold(0.0, f64::max);
+        let replay = |name: &str| {
+            s.replays
+                .iter()
+                .find(|r| r.store == name)
+                .map_or(f64::NAN, |r| r.peak_rss_mb)
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
+            s.children,
+            s.events,
+            ingest,
+            s.views.peak_rss_mb,
+            s.notify.peak_rss_mb,
+            replay("SQLite"),
+            replay("PostgreSQL")
+        );
+    }
+    if let Some(largest) = sizes.last() {
+        let worst = largest
+            .adapters
+            .iter()
+            .map(|a| a.peak_rss_mb)
+            .chain([largest.views.peak_rss_mb, largest.notify.peak_rss_mb])
+            .chain(largest.replays.iter().map(|r| r.peak_rss_mb))
+            .fold(0.0, f64::max);
+        let _ = writeln!(
+            md,
+            "\nLargest peak at {} children: {worst:.0} MB ({}).\n",
+            largest.children,
+            verdict(worst < RSS_TARGET_MB)
+        );
+    }
+}
+
+fn scale_section(md: &mut String, sizes: &[SizeFigures]) {
+    let _ = writeln!(md, "## Scale curve\n");
+    let _ = writeln!(
+        md,
+        "Wall time of the ingest (the three adapters together) and of each replay, and the time per event: flat or falling time per event is linear or better.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| children | events | ingest s | µs/event | replay SQLite s | µs/event | replay PostgreSQL s | µs/event |\n|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    let per_event = |seconds: f64, events: u64| seconds * 1e6 / events.max(1) as f64;
+    for s in sizes {
+        let ingest: f64 = s.adapters.iter().map(|a| a.ingest.seconds).sum();
+        let _ = write!(
+            md,
+            "| {} | {} | {:.1} | {:.0} |",
+            s.children,
+            s.events,
+            ingest,
+            per_event(ingest, s.events)
+        );
+        for r in &s.replays {
+            let _ = write!(
+                md,
+                " {:.1} | {:.0} |",
+                r.replay.seconds,
+                per_event(r.replay.seconds, s.events)
+            );
+        }
+        let _ = writeln!(md);
+    }
+    if let [first, .., last] = sizes {
+        let growth = |f: &dyn Fn(&SizeFigures) -> f64| {
+            per_event(f(last), last.events) / per_event(f(first), first.events)
+        };
+        let ingest = growth(&|s| s.adapters.iter().map(|a| a.ingest.seconds).sum());
+        let _ = write!(
+            md,
+            "\nFrom {} to {} children the time per event changed {ingest:.2}x for the ingest",
+            first.children, last.children
+        );
+        for (i, r) in last.replays.iter().enumerate() {
+            let g = growth(&|s| s.replays.get(i).map_or(f64::NAN, |r| r.replay.seconds));
+            let _ = write!(md, ", {g:.2}x for the replay into {}", r.store);
+        }
+        let _ = writeln!(
+            md,
+            " (1.00x is linear; below it, better than linear, as start-up costs spread over more events)."
+        );
+    }
+    let _ = writeln!(md);
 }
 
 fn codec_section(md: &mut String, codec: &BTreeMap<String, CodecFigures>) {

@@ -5,10 +5,21 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use handoff_bench::machine::Machine;
 use handoff_bench::markdown::{render, Results};
-use handoff_bench::{codec, Peers, Scale};
+use handoff_bench::scale::{say, SizeRun};
+use handoff_bench::{codec, latency, Peers, Scale};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Part {
+    /// Avro encode and decode against fastavro.
+    Codec,
+    /// Ingest, catch-up, replay, memory and the scale curve, per size.
+    Scale,
+    /// FailedToAppear to webhook at steady rates.
+    Latency,
+}
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -25,6 +36,27 @@ pub struct BenchArgs {
     /// The peers' scripts.
     #[arg(long, default_value = "crates/bench/peers")]
     pub peers: PathBuf,
+    /// History sizes in children, smallest first; the ratios are taken at
+    /// the largest. Default 10000,100000,448820 (--quick: 200).
+    #[arg(long, value_delimiter = ',')]
+    pub sizes: Vec<u64>,
+    /// The PostgreSQL server the replay creates a fresh database on.
+    #[arg(
+        long,
+        env = "HANDOFF_BENCH_POSTGRES",
+        default_value = "postgres://handoff:handoff@127.0.0.1:5432/postgres"
+    )]
+    pub postgres: String,
+    /// Only these parts (repeatable, or comma-separated). Default: all.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<Part>,
+    /// Where the stacks and histories live while measured (a new temporary
+    /// directory by default; the full run needs about 15 GB).
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+    /// Keep the work directory afterwards (logs of every process).
+    #[arg(long)]
+    pub keep: bool,
 }
 
 pub async fn run(args: BenchArgs) -> Result<ExitCode> {
@@ -33,26 +65,88 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode> {
     } else {
         Scale::Full
     };
+    let sizes = match (&args.sizes[..], scale) {
+        ([], Scale::Quick) => vec![200],
+        ([], Scale::Full) => vec![10_000, 100_000, 448_820],
+        (given, _) => given.to_vec(),
+    };
+    let wants = |part| args.only.is_empty() || args.only.contains(&part);
     let peers = Peers {
         python: args.python.clone(),
         dir: args.peers.clone(),
     };
+    let bin = std::env::current_exe().context("finding the handoff binary")?;
+    let mut work = match &args.work_dir {
+        Some(dir) => tempfile::Builder::new().prefix("bench-").tempdir_in(dir),
+        None => tempfile::Builder::new().prefix("handoff-bench-").tempdir(),
+    }
+    .context("creating the work directory")?;
+    if args.keep {
+        // Kept even when a measurement fails: its logs say why.
+        work.disable_cleanup(true);
+        println!("bench: logs and data are kept in {}", work.path().display());
+    }
     let command = std::iter::once("handoff".to_owned())
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
         .join(" ");
-    eprintln!("bench: codec (Handoff against fastavro)");
-    let codec = tokio::task::spawn_blocking(move || codec::run(scale, &peers))
-        .await
-        .expect("the codec bench does not panic")?;
-    let results = Results {
+    let mut results = Results {
         machine: Machine::describe(&args.python),
         command,
         taken_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
-        codec: Some(codec),
+        codec: None,
+        sizes: Vec::new(),
+        latency: Vec::new(),
+        latency_notify_rss_mb: None,
     };
-    std::fs::write(&args.out, render(&results))
-        .with_context(|| format!("writing {}", args.out.display()))?;
+    if wants(Part::Codec) {
+        say("codec (Handoff against fastavro)");
+        let codec_peers = peers.clone();
+        results.codec = Some(
+            tokio::task::spawn_blocking(move || codec::run(scale, &codec_peers))
+                .await
+                .expect("the codec bench does not panic")?,
+        );
+    }
+    if wants(Part::Latency) {
+        let dir = work.path().join("latency");
+        let (figures, rss) = latency::run(&bin, &dir, scale).await?;
+        results.latency = figures;
+        results.latency_notify_rss_mb = Some(rss);
+        remove_unless_kept(&dir, args.keep);
+    }
+    if wants(Part::Scale) {
+        for children in sizes {
+            let run = SizeRun {
+                bin: &bin,
+                dir: work.path().join(children.to_string()),
+                children,
+                postgres: &args.postgres,
+                peers: &peers,
+            };
+            results.sizes.push(
+                run.measure()
+                    .await
+                    .with_context(|| format!("measuring {children} children"))?,
+            );
+            remove_unless_kept(&run.dir, args.keep);
+            // Each size's figures are on disk as soon as they are known.
+            write_results(&args.out, &results)?;
+        }
+    }
+    write_results(&args.out, &results)?;
     println!("bench: results in {}", args.out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+fn write_results(out: &std::path::Path, results: &Results) -> Result<()> {
+    std::fs::write(out, render(results)).with_context(|| format!("writing {}", out.display()))
+}
+
+/// A size's broker data runs to gigabytes at full scale: gone once its
+/// figures are taken, unless `--keep`.
+fn remove_unless_kept(dir: &std::path::Path, keep: bool) {
+    if !keep {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
