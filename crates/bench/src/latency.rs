@@ -154,7 +154,7 @@ pub async fn run(
     let config = dir.join("notify-latency.toml");
     write(&config, &notify_config(hooks))?;
     let mut list = args(&["notify"]);
-    list.extend(stack.client_args());
+    list.extend(stack.consumer_args());
     list.extend(args(&[
         "--notify-store",
         &dir.join("notify-latency.db").display().to_string(),
@@ -172,13 +172,17 @@ pub async fn run(
         &[("HANDOFF_BENCH_SECRET", "bench-secret")],
         dir,
     )?;
-    // The notifier's consumer must be assigned before the load starts,
-    // or the first events would count as history.
-    tokio::time::sleep(Duration::from_secs(5)).await;
     let producer = EventProducer::new(&stack.kafka, stack.codec())
         .map_err(|e| BenchError::Run(format!("the load generator's producer: {e}")))?;
-    let mut figures = Vec::new();
     let mut serial = 0;
+    // Warm-up: until one child's FTA has come through, the notifier is
+    // still joining its group; the rates are measured on a live pipeline.
+    say("latency: waiting for the notifier to deliver a first FTA");
+    let warm_up = one_rate(&producer, &arrivals, 24, 1, &mut serial).await?;
+    if warm_up.delivered == 0 {
+        return Err(notifier.failure("delivered nothing for a minute"));
+    }
+    let mut figures = Vec::new();
     for rate in RATES {
         say(&format!("latency at {rate} events/s for {seconds} s"));
         let f = one_rate(&producer, &arrivals, rate, seconds, &mut serial).await?;

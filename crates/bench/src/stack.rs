@@ -65,7 +65,13 @@ impl BenchStack {
         let stack = BenchStack {
             bin: bin.to_owned(),
             dir: dir.to_owned(),
-            kafka: KafkaConfig::new(brokers),
+            kafka: {
+                let mut kafka = KafkaConfig::new(brokers);
+                kafka
+                    .consumer_properties
+                    .insert("fetch.wait.max.ms".into(), "10".into());
+                kafka
+            },
             registry_url,
             registry,
             broker,
@@ -90,6 +96,15 @@ impl BenchStack {
             "--registry-url",
             &self.registry_url,
         ])
+    }
+
+    /// `client_args`, and the short fetch wait every consumer of the
+    /// embedded broker needs (Tansu 0.6 sleeps out half of a fetch's max
+    /// wait even when data is ready; see `EmbeddedBroker::kafka_config`).
+    pub fn consumer_args(&self) -> Vec<String> {
+        let mut list = self.client_args();
+        list.extend(args(&["-X", "fetch.wait.max.ms=10"]));
+        list
     }
 
     /// Fails if the broker or registry has died.

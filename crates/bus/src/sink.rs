@@ -124,7 +124,10 @@ pub struct SinkRunnerConfig {
     pub topics: Vec<String>,
     /// Most events per transaction. Default 500.
     pub max_batch: usize,
-    /// How long to wait to fill a batch once it has one event. Default 20 ms.
+    /// How long to wait to fill a batch once it has one event. Default
+    /// zero: a batch is whatever has already arrived, so a lone FTA is
+    /// applied at once, while a backlog still fills batches of `max_batch`
+    /// (the records are already in the client's queue).
     pub linger: Duration,
     /// After this long with no partition assigned, leave and rejoin the
     /// group. Default 15 s. Tansu 0.6's coordinator can leave a member that
@@ -145,7 +148,7 @@ impl SinkRunnerConfig {
             group_id: group_id.to_owned(),
             topics: topics.iter().map(|t| (*t).to_owned()).collect(),
             max_batch: 500,
-            linger: Duration::from_millis(20),
+            linger: Duration::ZERO,
             rejoin_when_unassigned: Duration::from_secs(15),
             rejoin_when_stalled: Duration::from_secs(45),
         }

@@ -108,7 +108,7 @@ pub struct Notifier {
     /// Where history ends on each partition (see `mark_history`).
     marks: HashMap<TopicPartition, i64>,
     /// Woken after a batch that added pending notifications.
-    wake: Arc<tokio::sync::Notify>,
+    wake: tokio::sync::watch::Sender<u64>,
     enqueued: bool,
 }
 
@@ -117,7 +117,7 @@ impl Notifier {
         location: &StoreLocation,
         catalogue: Arc<Catalogue>,
         config: Arc<NotifyConfig>,
-        wake: Arc<tokio::sync::Notify>,
+        wake: tokio::sync::watch::Sender<u64>,
     ) -> Result<Self, StoreError> {
         let store = open_store(location).await?;
         let marks = store
@@ -494,7 +494,7 @@ impl Sink for Notifier {
             Ok(()) => {
                 self.store.commit().await.map_err(sink_error)?;
                 if self.enqueued {
-                    self.wake.notify_waiters();
+                    self.wake.send_modify(|n| *n = n.wrapping_add(1));
                 }
                 Ok(())
             }
@@ -527,7 +527,7 @@ impl Sink for Notifier {
             Ok(fired) => {
                 self.store.commit().await.map_err(sink_error)?;
                 if self.enqueued {
-                    self.wake.notify_waiters();
+                    self.wake.send_modify(|n| *n = n.wrapping_add(1));
                 }
                 if fired > 0 {
                     tracing::info!(fired, "timers fired");

@@ -9,7 +9,7 @@ use handoff_auth::Tokens;
 use handoff_bus::{KafkaConfig, SinkRunner, SinkRunnerConfig};
 use handoff_events::{topics, Catalogue, Codec};
 use handoff_store::{StoreError, StoreLocation};
-use tokio::sync::Notify;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -74,13 +74,15 @@ pub async fn start(
             "first start: notifications from events already on the topics are kept as history, not sent (handoff notify --resend to send them)"
         );
     }
-    let wake = Arc::new(Notify::new());
+    // A counter, not a `Notify`: a delivery loop busy reading the outbox
+    // when new notifications are committed still sees that it changed.
+    let (wake, woken) = watch::channel(0u64);
     let metrics = Arc::new(Metrics::default());
     let notifier = Notifier::open(
         &config.store,
         Arc::new(Catalogue::embedded()),
         config.config.clone(),
-        wake.clone(),
+        wake,
     )
     .await?;
     let runner = SinkRunner::new(
@@ -102,7 +104,7 @@ pub async fn start(
         &config.config.delivery,
         senders,
         metrics.clone(),
-        wake,
+        woken,
         shutdown,
     ));
     let ack = Arc::new(AckState {

@@ -20,7 +20,7 @@ use handoff_events::{Codec, Timestamp};
 use handoff_store::{Store, StoreLocation};
 use rand::SeedableRng;
 use serde_json::json;
-use tokio::sync::Notify;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -116,7 +116,7 @@ pub fn start(
     config: &DeliveryConfig,
     senders: HashMap<String, Arc<Sender>>,
     metrics: Arc<Metrics>,
-    wake: Arc<Notify>,
+    woken: watch::Receiver<u64>,
     shutdown: CancellationToken,
 ) -> Vec<JoinHandle<()>> {
     let mut ids: Vec<String> = senders.keys().cloned().collect();
@@ -129,7 +129,7 @@ pub fn start(
                 sender: senders[&id].clone(),
                 config: config.clone(),
                 metrics: metrics.clone(),
-                wake: wake.clone(),
+                woken: woken.clone(),
             };
             tokio::spawn(task.run(shutdown.clone()))
         })
@@ -142,7 +142,8 @@ struct SubscriberLoop {
     sender: Arc<Sender>,
     config: DeliveryConfig,
     metrics: Arc<Metrics>,
-    wake: Arc<Notify>,
+    /// Changes whenever the notifier commits new notifications.
+    woken: watch::Receiver<u64>,
 }
 
 /// The longest a loop sleeps before looking at the outbox again (a
@@ -150,7 +151,7 @@ struct SubscriberLoop {
 const POLL: Duration = Duration::from_millis(500);
 
 impl SubscriberLoop {
-    async fn run(self, shutdown: CancellationToken) {
+    async fn run(mut self, shutdown: CancellationToken) {
         let store = loop {
             match open_store(&self.location).await {
                 Ok(store) => break store,
@@ -168,6 +169,9 @@ impl SubscriberLoop {
             if shutdown.is_cancelled() {
                 return;
             }
+            // Seen before the outbox is read: anything committed after
+            // this wakes the pause below at once.
+            self.woken.borrow_and_update();
             let now = Timestamp::now().0;
             let wait = match outbox::next_pending(&store, &self.subscriber).await {
                 Err(e) => {
@@ -197,10 +201,16 @@ impl SubscriberLoop {
     }
 
     /// Sleeps up to `wait`, waking early for new notifications. True on shutdown.
-    async fn pause(&self, wait: Duration, shutdown: &CancellationToken) -> bool {
+    async fn pause(&mut self, wait: Duration, shutdown: &CancellationToken) -> bool {
+        let woken = async {
+            if self.woken.changed().await.is_err() {
+                // The notifier has stopped: only the clock wakes us.
+                std::future::pending::<()>().await;
+            }
+        };
         tokio::select! {
             _ = shutdown.cancelled() => true,
-            _ = self.wake.notified() => false,
+            _ = woken => false,
             _ = tokio::time::sleep(wait) => false,
         }
     }
