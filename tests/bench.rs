@@ -1,6 +1,8 @@
-//! `handoff bench --quick`, CI's smoke run: it runs, writes BENCHMARKS-style
-//! markdown with the machine and a figure per event type beside its Python
-//! peer's. The numbers themselves are never asserted (tests time nothing).
+//! `handoff bench --quick`, CI's smoke run: it runs every part on a small
+//! history against a real broker, registry, PostgreSQL and Python peers,
+//! and writes BENCHMARKS-style markdown with each figure beside what it is
+//! measured against. The numbers themselves are never asserted (tests time
+//! nothing); that they exist and are positive is.
 
 use handoff_e2e::{handoff_bin, python, repo_root};
 use handoff_events::EVENT_TYPES;
@@ -16,6 +18,7 @@ fn the_quick_bench_runs_and_writes_every_figure_beside_its_peer() {
         .arg(python())
         .arg("--peers")
         .arg(repo_root().join("crates/bench/peers"))
+        .args(["--postgres", &handoff_e2e::stores::server()])
         .output()
         .unwrap();
     assert!(
@@ -42,4 +45,51 @@ fn the_quick_bench_runs_and_writes_every_figure_beside_its_peer() {
         }
     }
     assert!(md.contains("Geometric mean"), "{md}");
+
+    // Ingest: a row per adapter, its rate beside the raw producer's.
+    for adapter in ["ice", "hhs", "doj"] {
+        let cells = row(&md, &format!("| {adapter} |"));
+        positive(&cells[2..=5], &md);
+    }
+    // Replay into both stores beside the raw consumer and the peer, and
+    // the peer counted what Handoff's reports count.
+    for store in ["SQLite", "PostgreSQL"] {
+        let cells = row(&md, &format!("| {store} |"));
+        positive(&[cells[2], cells[3], cells[4], cells[6]], &md);
+    }
+    assert!(md.contains("say") && md.contains("(the same)"), "{md}");
+    // Latency at each rate: every FTA delivered, percentiles in order.
+    for rate in ["100", "1000", "5000"] {
+        let cells = row(&md, &format!("| {rate} |"));
+        assert_eq!(cells[4], cells[5], "every FTA reached ORR: {md}");
+        positive(&cells[6..=8], &md);
+        let p: Vec<f64> = cells[6..=8].iter().map(|c| c.parse().unwrap()).collect();
+        assert!(p[0] <= p[1] && p[1] <= p[2], "p50 <= p99 <= max: {md}");
+    }
+    // Memory and the scale curve for the quick size.
+    let cells = row(&md, "| 200 | ");
+    positive(&cells[2..=7], &md);
+    assert!(md.contains("## Scale curve"), "{md}");
+    assert!(md.contains("## Where the time goes"), "{md}");
+}
+
+/// The cells of the first line starting with `start`.
+fn row<'a>(md: &'a str, start: &str) -> Vec<&'a str> {
+    md.lines()
+        .find(|l| l.starts_with(start))
+        .unwrap_or_else(|| panic!("no row {start}: {md}"))
+        .split('|')
+        .map(str::trim)
+        .collect()
+}
+
+/// Each cell is a finite number above zero (ratios end in `x`).
+fn positive(cells: &[&str], md: &str) {
+    for cell in cells {
+        let n: f64 = cell
+            .trim_end_matches('x')
+            .parse()
+            .unwrap_or_else(|_| panic!("{cell:?} is not a number: {md}"));
+        assert!(n > 0.0 && n.is_finite(), "{cell}: {md}");
+    }
 }

@@ -15,7 +15,8 @@ pub enum TestStore {
     Postgres { server: String, database: String },
 }
 
-fn server() -> String {
+/// The PostgreSQL server's maintenance database the tests create on.
+pub fn server() -> String {
     std::env::var("HANDOFF_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_SERVER.to_owned())
 }
 

@@ -10,17 +10,24 @@ fn url_with_database(server: &str, database: &str) -> Result<String, BenchError>
     Ok(url.to_string())
 }
 
-async fn admin(server: &str, sql: &str) -> Result<(), BenchError> {
+/// Runs each statement on its own (CREATE and DROP DATABASE refuse to run
+/// inside the transaction a multi-statement batch makes).
+async fn admin(server: &str, statements: &[&str]) -> Result<(), BenchError> {
     let fail = |e: tokio_postgres::Error| {
+        let detail = e
+            .as_db_error()
+            .map_or_else(|| e.to_string(), |d| d.message().to_owned());
         BenchError::Run(format!(
-            "PostgreSQL at {server}: {e}; run scripts/setup.sh (it starts the cluster and creates the handoff role), or pass --postgres"
+            "PostgreSQL at {server}: {detail}; run scripts/setup.sh (it starts the cluster and creates the handoff role), or pass --postgres"
         ))
     };
     let (client, connection) = tokio_postgres::connect(server, tokio_postgres::NoTls)
         .await
         .map_err(fail)?;
     let task = tokio::spawn(connection);
-    client.batch_execute(sql).await.map_err(fail)?;
+    for sql in statements {
+        client.batch_execute(sql).await.map_err(fail)?;
+    }
     drop(client);
     let _ = task.await;
     Ok(())
@@ -29,14 +36,17 @@ async fn admin(server: &str, sql: &str) -> Result<(), BenchError> {
 /// Drops and creates `database` on `server`; returns its URL.
 pub async fn fresh_database(server: &str, database: &str) -> Result<String, BenchError> {
     drop_database(server, database).await?;
-    admin(server, &format!("CREATE DATABASE {database}")).await?;
+    admin(server, &[&format!("CREATE DATABASE {database}")]).await?;
     url_with_database(server, database)
 }
 
 pub async fn drop_database(server: &str, database: &str) -> Result<(), BenchError> {
     admin(
         server,
-        &format!("SET client_min_messages = warning; DROP DATABASE IF EXISTS {database}"),
+        &[
+            "SET client_min_messages = warning",
+            &format!("DROP DATABASE IF EXISTS {database}"),
+        ],
     )
     .await
 }

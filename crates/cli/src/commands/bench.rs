@@ -107,6 +107,7 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode> {
                 .await
                 .expect("the codec bench does not panic")?,
         );
+        write_results(&args.out, &results)?;
     }
     if wants(Part::Latency) {
         let dir = work.path().join("latency");
@@ -114,6 +115,7 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode> {
         results.latency = figures;
         results.latency_notify_rss_mb = Some(rss);
         remove_unless_kept(&dir, args.keep);
+        write_results(&args.out, &results)?;
     }
     if wants(Part::Scale) {
         for children in sizes {
