@@ -214,7 +214,7 @@ fn memory_section(md: &mut String, sizes: &[SizeFigures]) {
     let _ = writeln!(md, "## Memory: peak resident set of each service\n");
     let _ = writeln!(
         md,
-        "Each service runs as its own `handoff` process; its peak is the kernel's high-water mark (`ru_maxrss` from `wait4`). `ingest` is the largest of the three adapters; `views` and `notify` are measured catching up on the whole history. Target: under {RSS_TARGET_MB} MB each at full scale.\n"
+        "Each service runs as its own `handoff` process; its peak is the kernel's high-water mark of its resident set (`VmHWM`, read every 20 ms). `ingest` is the largest of the three adapters; `views` and `notify` are measured catching up on the whole history. Target: under {RSS_TARGET_MB} MB each at full scale.\n"
     );
     let _ = writeln!(
         md,

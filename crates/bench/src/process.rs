@@ -1,10 +1,15 @@
 //! Handoff's services run as their own processes of the `handoff` binary,
 //! as they do in production, so each one's peak memory is its own: the
-//! kernel's high-water mark of resident memory (`ru_maxrss`), read when
-//! the process is reaped with `wait4`.
+//! kernel's high-water mark of its resident memory (`VmHWM` in
+//! `/proc/<pid>/status`), read every 20 ms while it runs. Not `ru_maxrss`
+//! from `wait4`: Linux carries the parent's peak into a child at `exec`,
+//! so every service would report at least the bench's own size.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::BenchError;
@@ -17,6 +22,9 @@ pub struct Service {
     child: Option<Child>,
     log: PathBuf,
     started: Instant,
+    /// The highest `VmHWM` seen, in KiB, and the thread that reads it.
+    peak_kib: Arc<AtomicU64>,
+    watcher: Option<JoinHandle<()>>,
 }
 
 /// How a process ended: its exit, wall time and peak resident memory.
@@ -65,11 +73,15 @@ impl Service {
             .stderr(file)
             .spawn()
             .map_err(|e| BenchError::Run(format!("cannot start {} {name}: {e}", bin.display())))?;
+        let peak_kib = Arc::new(AtomicU64::new(0));
+        let watcher = Some(watch_peak(child.id(), peak_kib.clone()));
         Ok(Service {
             name: name.to_owned(),
             child: Some(child),
             log,
             started: Instant::now(),
+            peak_kib,
+            watcher,
         })
     }
 
@@ -99,17 +111,57 @@ impl Service {
 
     /// Waits for it to exit by itself.
     pub fn wait(mut self) -> Result<Finished, BenchError> {
-        let child = self.child.take().expect("a service is reaped once");
-        reap(child, self.started)
+        self.reap()
     }
 
     /// Asks it to stop (SIGTERM, the clean shutdown) and reaps it.
     pub fn stop(mut self) -> Result<Finished, BenchError> {
-        let child = self.child.take().expect("a service is reaped once");
-        // SAFETY: kill(2) on our own child's pid, which is not yet reaped.
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-        reap(child, self.started)
+        if let Some(child) = &self.child {
+            // SAFETY: kill(2) on our own child's pid, which is not yet reaped.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        }
+        self.reap()
     }
+
+    fn reap(&mut self) -> Result<Finished, BenchError> {
+        let mut child = self.child.take().expect("a service is reaped once");
+        let status = child
+            .wait()
+            .map_err(|e| BenchError::Run(format!("waiting for {}: {e}", self.name)))?;
+        let wall = self.started.elapsed();
+        if let Some(watcher) = self.watcher.take() {
+            let _ = watcher.join();
+        }
+        Ok(Finished {
+            success: status.success(),
+            wall,
+            peak_rss_mb: self.peak_kib.load(Ordering::Relaxed) as f64 / 1024.0,
+        })
+    }
+}
+
+/// Reads the process's `VmHWM` every 20 ms until it has exited (the line
+/// goes when its memory is released), keeping the highest.
+fn watch_peak(pid: u32, peak_kib: Arc<AtomicU64>) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        let path = format!("/proc/{pid}/status");
+        loop {
+            let hwm = std::fs::read_to_string(&path).ok().and_then(|status| {
+                status
+                    .lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|kib| kib.parse::<u64>().ok())
+            });
+            match hwm {
+                Some(kib) => {
+                    peak_kib.fetch_max(kib, Ordering::Relaxed);
+                }
+                None => return,
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    })
 }
 
 impl Drop for Service {
@@ -118,34 +170,10 @@ impl Drop for Service {
             let _ = child.kill();
             let _ = child.wait();
         }
-    }
-}
-
-/// `wait4` rather than `Child::wait`: it also gives the child's resource
-/// usage, whose `ru_maxrss` (KiB on Linux) is the peak resident set.
-fn reap(child: Child, started: Instant) -> Result<Finished, BenchError> {
-    let pid = child.id() as i32;
-    // The child is reaped here; `Child` must not wait for it again.
-    std::mem::forget(child);
-    let mut status = 0;
-    // SAFETY: zeroed rusage is a valid value of a plain C struct.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        // SAFETY: wait4 on our own child with valid out-pointers.
-        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-        if r == pid {
-            break;
-        }
-        let e = std::io::Error::last_os_error();
-        if e.kind() != std::io::ErrorKind::Interrupted {
-            return Err(BenchError::Run(format!("waiting for process {pid}: {e}")));
+        if let Some(watcher) = self.watcher.take() {
+            let _ = watcher.join();
         }
     }
-    Ok(Finished {
-        success: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        wall: started.elapsed(),
-        peak_rss_mb: usage.ru_maxrss as f64 / 1024.0,
-    })
 }
 
 /// Runs `bin args…` to the end; an exit other than success is an error

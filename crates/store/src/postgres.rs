@@ -4,14 +4,37 @@
 //! two instances never deadlock, so two instances updating the same child
 //! one after the other each see the other's committed rows.
 
-use tokio::sync::Mutex;
-use tokio_postgres::{Client, NoTls};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, MutexGuard};
+use tokio_postgres::{Client, NoTls, Statement};
 
 use super::value::Value;
 
 pub struct PgDb {
     pub(crate) url: String,
-    client: Mutex<Option<Client>>,
+    conn: Mutex<Option<Conn>>,
+}
+
+/// A connection and the statements prepared on it, by their SQL. The
+/// stores run a handful of statements millions of times: preparing each
+/// once saves the server a parse and plan, and the client a round trip,
+/// per row.
+struct Conn {
+    client: Arc<Client>,
+    statements: HashMap<String, Statement>,
+}
+
+impl Conn {
+    async fn statement(&mut self, sql: &str) -> Result<Statement, tokio_postgres::Error> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(&placeholders(sql)).await?;
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
 }
 
 /// `?1` placeholders (the views' SQL is written once, SQLite style) as
@@ -40,25 +63,41 @@ impl PgDb {
         let client = connect(url).await?;
         Ok(PgDb {
             url: url.to_owned(),
-            client: Mutex::new(Some(client)),
+            conn: Mutex::new(Some(Conn {
+                client: Arc::new(client),
+                statements: HashMap::new(),
+            })),
         })
     }
 
-    /// The live client, reconnecting if the server closed the last one
-    /// (a restart): the failed batch is retried on the new connection.
-    async fn client(
-        &self,
-    ) -> Result<tokio::sync::MutexGuard<'_, Option<Client>>, tokio_postgres::Error> {
-        let mut guard = self.client.lock().await;
-        if guard.as_ref().is_none_or(Client::is_closed) {
-            *guard = Some(connect(&self.url).await?);
+    /// The live connection, reconnecting if the server closed the last one
+    /// (a restart): the failed batch is retried on the new connection,
+    /// whose statements are prepared afresh.
+    async fn conn(&self) -> Result<MutexGuard<'_, Option<Conn>>, tokio_postgres::Error> {
+        let mut guard = self.conn.lock().await;
+        if guard.as_ref().is_none_or(|c| c.client.is_closed()) {
+            *guard = Some(Conn {
+                client: Arc::new(connect(&self.url).await?),
+                statements: HashMap::new(),
+            });
         }
         Ok(guard)
     }
 
+    /// The client and `sql` prepared on it. The lock is not held while
+    /// the statement runs, so statements issued together (a batch of
+    /// inserts joined) are pipelined on the one connection, in order.
+    async fn prepared(&self, sql: &str) -> Result<(Arc<Client>, Statement), tokio_postgres::Error> {
+        let mut guard = self.conn().await?;
+        let conn = guard.as_mut().expect("connected");
+        let statement = conn.statement(sql).await?;
+        Ok((conn.client.clone(), statement))
+    }
+
     pub async fn batch(&self, sql: &str) -> Result<(), tokio_postgres::Error> {
-        let guard = self.client().await?;
-        guard.as_ref().expect("connected").batch_execute(sql).await
+        let guard = self.conn().await?;
+        let conn = guard.as_ref().expect("connected");
+        conn.client.batch_execute(sql).await
     }
 
     pub async fn execute(
@@ -66,14 +105,10 @@ impl PgDb {
         sql: &str,
         params: Vec<Value>,
     ) -> Result<u64, tokio_postgres::Error> {
-        let guard = self.client().await?;
+        let (client, statement) = self.prepared(sql).await?;
         let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
             params.iter().map(|v| v as _).collect();
-        guard
-            .as_ref()
-            .expect("connected")
-            .execute(&placeholders(sql), &refs)
-            .await
+        client.execute(&statement, &refs).await
     }
 
     pub async fn query(
@@ -81,14 +116,10 @@ impl PgDb {
         sql: &str,
         params: Vec<Value>,
     ) -> Result<Vec<Vec<Value>>, tokio_postgres::Error> {
-        let guard = self.client().await?;
+        let (client, statement) = self.prepared(sql).await?;
         let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
             params.iter().map(|v| v as _).collect();
-        let rows = guard
-            .as_ref()
-            .expect("connected")
-            .query(&placeholders(sql), &refs)
-            .await?;
+        let rows = client.query(&statement, &refs).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let mut values = Vec::with_capacity(row.len());

@@ -81,11 +81,16 @@ impl Rebuild {
         let catalogue = &self.catalogue;
         self.store
             .in_transaction(async |store| {
-                for (index, event) in events.iter().enumerate() {
-                    store_event(store, catalogue, index, event)
-                        .await
-                        .map_err(|e| event_error(event, e))?;
-                }
+                // Issued together: PostgreSQL pipelines them on the one
+                // connection (in order) instead of a round trip each.
+                futures::future::try_join_all(events.iter().enumerate().map(
+                    |(index, event)| async move {
+                        store_event(store, catalogue, index, event)
+                            .await
+                            .map_err(|e| event_error(event, e))
+                    },
+                ))
+                .await?;
                 Ok::<(), RebuildError>(())
             })
             .await
@@ -134,15 +139,20 @@ impl Rebuild {
             let children = self.decode(rows)?;
             self.store
                 .in_transaction(async |store| {
-                    for (a_number, events) in &children {
-                        let state = ChildState::from_events(a_number, events);
-                        write_child(store, &state)
-                            .await
-                            .map_err(|e| RebuildError::Fold {
-                                a_number: a_number.clone(),
-                                reason: e.to_string(),
-                            })?;
-                    }
+                    // Children are independent: their writes are issued
+                    // together, pipelined on PostgreSQL like the events.
+                    futures::future::try_join_all(children.iter().map(
+                        |(a_number, events)| async move {
+                            let state = ChildState::from_events(a_number, events);
+                            write_child(store, &state)
+                                .await
+                                .map_err(|e| RebuildError::Fold {
+                                    a_number: a_number.clone(),
+                                    reason: e.to_string(),
+                                })
+                        },
+                    ))
+                    .await?;
                     Ok::<(), RebuildError>(())
                 })
                 .await?;
