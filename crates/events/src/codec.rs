@@ -2,10 +2,21 @@
 //! schema id, Avro binary) through `schema_registry_converter`, subjects by
 //! TopicRecordNameStrategy. Stock Confluent clients in Java, Python or Go
 //! read what this writes, and the reverse.
+//!
+//! The converter is asked only for schema ids and for the writer schema
+//! behind an id, once each. The Avro body itself goes through this build's
+//! datum writers and readers (built once per event type, serde straight to
+//! and from the Rust types) whenever the writer schema has the same
+//! layout as ours, which is every record Handoff itself wrote: the
+//! converter's `Value` path, with a resolution to our schema on every
+//! record, cost several times more than the rest of a replay's decoding.
+//! A record written with another (compatible) schema version still takes
+//! that path, so schema evolution keeps working.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
-use schema_registry_converter::async_impl::easy_avro::{EasyAvroDecoder, EasyAvroEncoder};
+use schema_registry_converter::async_impl::avro::{AvroDecoder, AvroEncoder};
 use schema_registry_converter::async_impl::schema_registry::{post_schema, SrSettings};
 use schema_registry_converter::error::SRCError;
 use schema_registry_converter::schema_registry_common::{
@@ -32,13 +43,28 @@ pub enum CodecError {
 }
 
 /// Encodes and decodes events against one schema registry. Cheap to clone;
-/// schema ids are cached by the converter after first use.
+/// schema ids and what each writer schema is are cached after first use.
 #[derive(Clone)]
 pub struct Codec {
     url: String,
-    encoder: EasyAvroEncoder,
-    decoder: EasyAvroDecoder,
+    encoder: Arc<AvroEncoder>,
+    decoder: Arc<AvroDecoder>,
     catalogue: Arc<Catalogue>,
+    /// The registry's id of each (topic, record name) subject.
+    ids: Arc<RwLock<HashMap<(&'static str, &'static str), u32>>>,
+    /// What each writer schema id is, as seen from this build.
+    writers: Arc<RwLock<HashMap<u32, Writer>>>,
+}
+
+/// A writer schema, as far as decoding is concerned.
+#[derive(Debug, Clone)]
+enum Writer {
+    /// Laid out exactly as this build's schema of that event type (same
+    /// parsing canonical form): the datum reader reads it directly.
+    Ours(String),
+    /// Another version, or not one of ours: read through the converter
+    /// and resolved to this build's schema.
+    Other,
 }
 
 impl Codec {
@@ -46,9 +72,11 @@ impl Codec {
         let settings = SrSettings::new(registry_url.to_owned());
         Codec {
             url: registry_url.to_owned(),
-            encoder: EasyAvroEncoder::new(settings.clone()),
-            decoder: EasyAvroDecoder::new(settings),
+            encoder: Arc::new(AvroEncoder::new(settings.clone())),
+            decoder: Arc::new(AvroDecoder::new(settings)),
             catalogue,
+            ids: Arc::default(),
+            writers: Arc::default(),
         }
     }
 
@@ -69,22 +97,48 @@ impl Codec {
 
     /// Confluent-framed bytes of the event for its agency's topic.
     pub async fn encode(&self, event: &Event) -> Result<Vec<u8>, CodecError> {
+        let id = self.subject_id(event.topic(), event.record_name()).await?;
+        let body = to_datum(&self.catalogue, event)?;
+        let mut framed = Vec::with_capacity(5 + body.len());
+        framed.push(0);
+        framed.extend_from_slice(&id.to_be_bytes());
+        framed.extend_from_slice(&body);
+        Ok(framed)
+    }
+
+    /// The registry's id of this build's schema under the subject
+    /// `<topic>-<record full name>`, registering it on first use.
+    async fn subject_id(
+        &self,
+        topic: &'static str,
+        record: &'static str,
+    ) -> Result<u32, CodecError> {
+        if let Some(id) = self.ids.read().expect("no panic holds the lock").get(&(topic, record)) {
+            return Ok(*id);
+        }
         let schema = self
             .catalogue
-            .get(event.record_name())
-            .ok_or_else(|| CodecError::NotInCatalogue(event.record_name().to_owned()))?;
+            .get(record)
+            .ok_or_else(|| CodecError::NotInCatalogue(record.to_owned()))?;
         let strategy = SubjectNameStrategy::TopicRecordNameStrategyWithSchema(
-            event.topic().to_owned(),
+            topic.to_owned(),
             SuppliedSchema::new(
                 Some(schema.full_name.clone()),
                 SchemaType::Avro,
                 schema.text.clone(),
             ),
         );
-        self.encoder
-            .encode_value(event.to_avro_value(), &strategy)
+        let subject = strategy.get_subject().map_err(|e| self.registry_error(e))?;
+        let registered = self
+            .encoder
+            .get_schema_and_id(&subject, strategy)
             .await
-            .map_err(|e| self.registry_error(e))
+            .map_err(|e| self.registry_error(e))?;
+        self.ids
+            .write()
+            .expect("no panic holds the lock")
+            .insert((topic, record), registered.id);
+        Ok(registered.id)
     }
 
     /// Confluent-framed bytes of one of Handoff's own records (the
@@ -126,6 +180,55 @@ impl Codec {
                 payload.len()
             )));
         }
+        let id = u32::from_be_bytes([payload[1], payload[2], payload[3], payload[4]]);
+        match self.writer(id).await? {
+            Writer::Ours(record) => {
+                let built = datum(&self.catalogue, &record)?;
+                built
+                    .with_dependent(|_, pair| Event::read_datum(&record, &pair.reader, &payload[5..]))
+                    .map_err(|e| {
+                        CodecError::Framing(format!(
+                            "a {record} body does not match schema id {id}: {e}"
+                        ))
+                    })
+            }
+            Writer::Other => self.decode_resolved(payload).await,
+        }
+    }
+
+    /// What the writer schema `id` is, asking the registry the first time.
+    async fn writer(&self, id: u32) -> Result<Writer, CodecError> {
+        if let Some(known) = self.writers.read().expect("no panic holds the lock").get(&id) {
+            return Ok(known.clone());
+        }
+        let registered = self
+            .decoder
+            .get_schema(id)
+            .await
+            .map_err(|e| self.registry_error(e))?;
+        let writer = match &registered.parsed {
+            apache_avro::Schema::Record(record) => match self.catalogue.get(record.name.name()) {
+                Some(ours)
+                    if ours.schema.canonical_form() == registered.parsed.canonical_form() =>
+                {
+                    Writer::Ours(record.name.name().to_owned())
+                }
+                _ => Writer::Other,
+            },
+            _ => Writer::Other,
+        };
+        self.writers
+            .write()
+            .expect("no panic holds the lock")
+            .insert(id, writer.clone());
+        Ok(writer)
+    }
+
+    /// The converter's generic path: the writer's value resolved to this
+    /// build's schema, so an event written with an older (or newer,
+    /// compatible) version gets defaults for fields it lacks and drops
+    /// fields we do not know.
+    async fn decode_resolved(&self, payload: &[u8]) -> Result<Event, CodecError> {
         let decoded = self
             .decoder
             .decode(Some(payload))
@@ -133,9 +236,6 @@ impl Codec {
             .map_err(|e| self.registry_error(e))?;
         let name = decoded.name.ok_or(CodecError::NoRecordName)?;
         let record = name.name();
-        // Resolve the writer's value to this build's schema, so an event
-        // written with an older (or newer, compatible) version of the schema
-        // gets defaults for fields it lacks and drops fields we do not know.
         let reader = self
             .catalogue
             .get(record)
