@@ -71,6 +71,43 @@ fn the_quick_bench_runs_and_writes_every_figure_beside_its_peer() {
     positive(&cells[2..=7], &md);
     assert!(md.contains("## Scale curve"), "{md}");
     assert!(md.contains("## Where the time goes"), "{md}");
+
+    // The same figures as JSON beside it; measuring one part again keeps
+    // the others from it, and each part says which run it comes from.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("BENCHMARKS.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["scale"]["figures"][0]["children"], 200, "{json}");
+    let latency_before = row(&md, "| 1000 |").join("|");
+    let again = std::process::Command::new(handoff_bin())
+        .args(["bench", "--quick", "--only", "codec", "--out"])
+        .arg(&out)
+        .arg("--python")
+        .arg(python())
+        .arg("--peers")
+        .arg(repo_root().join("crates/bench/peers"))
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let merged = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(
+        row(&merged, "| 1000 |").join("|"),
+        latency_before,
+        "the latency figures are kept: {merged}"
+    );
+    assert!(
+        row(&merged, "| codec |")[3].contains("--only codec"),
+        "the codec part names its own run: {merged}"
+    );
+    assert!(
+        !row(&merged, "| latency |")[3].contains("--only"),
+        "the latency part names the first run: {merged}"
+    );
+    row(&merged, "| 200 | ");
 }
 
 /// The cells of the first line starting with `start`.

@@ -16,7 +16,7 @@ use crate::BenchError;
 
 /// How a service fared on the history: the time it took to catch up and
 /// its peak resident memory.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct CaughtUp {
     pub seconds: f64,
     pub peak_rss_mb: f64,

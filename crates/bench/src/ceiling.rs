@@ -28,7 +28,7 @@ pub struct RawRecord {
     pub headers: Vec<(String, Vec<u8>)>,
 }
 
-#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 pub struct Rate {
     pub records: u64,
     pub bytes: u64,

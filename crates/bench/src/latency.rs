@@ -26,7 +26,7 @@ use crate::{write, BenchError, Scale};
 /// The rates asked for, in events/s of mixed traffic.
 pub const RATES: [u64; 3] = [100, 1_000, 5_000];
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LatencyFigures {
     /// The rate asked for and the rate the load generator achieved.
     pub target_per_s: u64,

@@ -11,6 +11,8 @@
 //!   the raw consumer and the Python peer, and each service's peak memory
 //!   (`process`), on a fresh `stack`.
 //! - `latency`: FailedToAppear to ORR's webhook at steady rates.
+//! - `results`: the figures as JSON beside BENCHMARKS.md, which `--only`
+//!   adds to.
 //! - `markdown`: BENCHMARKS.md.
 
 pub mod catch_up;
@@ -21,6 +23,7 @@ pub mod machine;
 pub mod markdown;
 pub mod postgres;
 pub mod process;
+pub mod results;
 pub mod scale;
 pub mod stack;
 

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Machine {
     pub cpu: String,
     pub cores: usize,
@@ -18,6 +18,14 @@ pub struct Machine {
 }
 
 impl Machine {
+    /// The same processor, core count and memory: figures taken on it
+    /// can stand in one table with this run's.
+    pub fn same_hardware(&self, other: &Machine) -> bool {
+        self.cpu == other.cpu
+            && self.cores == other.cores
+            && (self.memory_gib - other.memory_gib).abs() < 0.5
+    }
+
     pub fn describe(python: &std::path::Path) -> Machine {
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let cpu = cpuinfo

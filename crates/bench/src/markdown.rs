@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use crate::codec::CodecFigures;
 use crate::latency::LatencyFigures;
-use crate::machine::Machine;
+use crate::results::Results;
 use crate::scale::SizeFigures;
 
 /// The codec target: Handoff at least this many times fastavro.
@@ -24,17 +24,6 @@ pub const RSS_TARGET_MB: f64 = 250.0;
 /// and copied into every BENCHMARKS.md the bench writes.
 const PROFILE: &str = include_str!("profile.md");
 
-pub struct Results {
-    pub machine: Machine,
-    pub command: String,
-    pub taken_at: String,
-    pub codec: Option<BTreeMap<String, CodecFigures>>,
-    /// Smallest history first.
-    pub sizes: Vec<SizeFigures>,
-    pub latency: Vec<LatencyFigures>,
-    pub latency_notify_rss_mb: Option<f64>,
-}
-
 fn verdict(met: bool) -> &'static str {
     if met {
         "met"
@@ -49,13 +38,35 @@ pub fn render(r: &Results) -> String {
     let _ = writeln!(md, "# Benchmarks\n");
     let _ = writeln!(
         md,
-        "Written by `{}` on {}. Every figure is a ratio taken in the same run on the same machine, so it can be compared across runs on a noisy machine; the absolute rates are for this machine only.\n",
-        r.command, r.taken_at
+        "Written by `handoff bench`. Every figure is a ratio taken in the same run on the same machine, so it can be compared across runs on a noisy machine; the absolute rates are for this machine only.\n"
     );
     let _ = writeln!(
         md,
-        "To reproduce: `scripts/setup.sh && cargo build --release -p handoff-cli && target/release/handoff bench` (with `CARGO_TARGET_DIR` set, the binary is under it). `--sizes` chooses the history sizes; the largest is the one the ratios are taken at.\n"
+        "To reproduce: `scripts/setup.sh && cargo build --release -p handoff-cli && target/release/handoff bench` (with `CARGO_TARGET_DIR` set, the binary is under it). `--sizes` chooses the history sizes; the largest is the one the ratios are taken at. `--only PART` measures one part again and keeps the others from `BENCHMARKS.json`.\n"
     );
+    let _ = writeln!(md, "| part | measured | command |\n|---|---|---|");
+    let provenance = |md: &mut String, part: &str, when: Option<(&str, &str)>| {
+        let _ = match when {
+            Some((taken_at, command)) => writeln!(md, "| {part} | {taken_at} | `{command}` |"),
+            None => writeln!(md, "| {part} | not measured | |"),
+        };
+    };
+    provenance(
+        &mut md,
+        "codec",
+        r.codec.as_ref().map(|p| (p.taken_at.as_str(), p.command.as_str())),
+    );
+    provenance(
+        &mut md,
+        "latency",
+        r.latency.as_ref().map(|p| (p.taken_at.as_str(), p.command.as_str())),
+    );
+    provenance(
+        &mut md,
+        "ingest, replay, memory, scale",
+        r.scale.as_ref().map(|p| (p.taken_at.as_str(), p.command.as_str())),
+    );
+    let _ = writeln!(md);
     let _ = writeln!(md, "| machine | |\n|---|---|");
     let _ = writeln!(md, "| CPU | {} |", m.cpu);
     let _ = writeln!(md, "| cores | {} |", m.cores);
@@ -71,18 +82,19 @@ pub fn render(r: &Results) -> String {
     let _ = writeln!(md, "| Python (peers) | {} |", m.python);
     let _ = writeln!(md, "| peer libraries | {} |\n", m.peers);
     if let Some(codec) = &r.codec {
-        codec_section(&mut md, codec);
+        codec_section(&mut md, &codec.figures);
     }
-    if let Some(largest) = r.sizes.last() {
+    let sizes = r.scale.as_ref().map_or(&[][..], |s| &s.figures[..]);
+    if let Some(largest) = sizes.last() {
         ingest_section(&mut md, largest);
         replay_section(&mut md, largest);
     }
-    if !r.latency.is_empty() {
-        latency_section(&mut md, &r.latency, r.latency_notify_rss_mb);
+    if let Some(latency) = &r.latency {
+        latency_section(&mut md, &latency.figures.rates, latency.figures.notify_rss_mb);
     }
-    if !r.sizes.is_empty() {
-        memory_section(&mut md, &r.sizes);
-        scale_section(&mut md, &r.sizes);
+    if !sizes.is_empty() {
+        memory_section(&mut md, sizes);
+        scale_section(&mut md, sizes);
     }
     let _ = writeln!(md, "{PROFILE}");
     md
@@ -169,7 +181,7 @@ fn replay_section(md: &mut String, s: &SizeFigures) {
     );
 }
 
-fn latency_section(md: &mut String, list: &[LatencyFigures], rss: Option<f64>) {
+fn latency_section(md: &mut String, list: &[LatencyFigures], rss: f64) {
     let _ = writeln!(md, "## Latency: FailedToAppear to ORR's webhook\n");
     let _ = writeln!(
         md,
@@ -201,12 +213,10 @@ fn latency_section(md: &mut String, list: &[LatencyFigures], rss: Option<f64>) {
             verdict(at_1000.p99_ms < LATENCY_TARGET_MS && at_1000.delivered == at_1000.ftas)
         );
     }
-    if let Some(rss) = rss {
-        let _ = writeln!(
-            md,
-            "The notifier's peak memory over the whole latency run: {rss:.0} MB."
-        );
-    }
+    let _ = writeln!(
+        md,
+        "The notifier's peak memory over the whole latency run: {rss:.0} MB."
+    );
     let _ = writeln!(md);
 }
 

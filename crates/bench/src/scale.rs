@@ -23,7 +23,7 @@ pub const ADAPTERS: [(&str, &str); 3] = [
     ("doj", topics::DOJ),
 ];
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct AdapterFigures {
     pub adapter: String,
     /// `handoff ingest` over the adapter's files: events acknowledged, in
@@ -34,21 +34,21 @@ pub struct AdapterFigures {
     pub ceiling: Rate,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ReplayFigures {
     pub store: String,
     pub replay: Rate,
     pub peak_rss_mb: f64,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PeerFigures {
     pub rate: Rate,
     pub ftas: u64,
     pub nta_backlog: u64,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SizeFigures {
     pub children: u64,
     pub events: u64,

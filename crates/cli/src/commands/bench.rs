@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use handoff_bench::machine::Machine;
-use handoff_bench::markdown::{render, Results};
+use handoff_bench::markdown::render;
+use handoff_bench::results::{Latency, Measured, Results};
 use handoff_bench::scale::{say, SizeRun};
 use handoff_bench::{codec, latency, Peers, Scale};
 
@@ -27,7 +28,8 @@ pub struct BenchArgs {
     /// not the numbers).
     #[arg(long)]
     pub quick: bool,
-    /// Where the results are written.
+    /// Where the results are written; their JSON goes beside it (the same
+    /// name ending in .json).
     #[arg(long, default_value = "BENCHMARKS.md")]
     pub out: PathBuf,
     /// The Python with fastavro and confluent-kafka (the peers).
@@ -47,7 +49,9 @@ pub struct BenchArgs {
         default_value = "postgres://handoff:handoff@127.0.0.1:5432/postgres"
     )]
     pub postgres: String,
-    /// Only these parts (repeatable, or comma-separated). Default: all.
+    /// Only these parts (repeatable, or comma-separated); the others are
+    /// kept from the last run's JSON, if it was taken on this hardware.
+    /// Default: all.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<Part>,
     /// Where the stacks and histories live while measured (a new temporary
@@ -90,34 +94,37 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode> {
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
         .join(" ");
-    let mut results = Results {
-        machine: Machine::describe(&args.python),
-        command,
-        taken_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
-        codec: None,
-        sizes: Vec::new(),
-        latency: Vec::new(),
-        latency_notify_rss_mb: None,
+    let json = args.out.with_extension("json");
+    let machine = Machine::describe(&args.python);
+    let mut results = if args.only.is_empty() {
+        Results::new(machine)
+    } else {
+        Results::previous(&json, machine)
     };
     if wants(Part::Codec) {
         say("codec (Handoff against fastavro)");
         let codec_peers = peers.clone();
-        results.codec = Some(
-            tokio::task::spawn_blocking(move || codec::run(scale, &codec_peers))
-                .await
-                .expect("the codec bench does not panic")?,
-        );
-        write_results(&args.out, &results)?;
+        let figures = tokio::task::spawn_blocking(move || codec::run(scale, &codec_peers))
+            .await
+            .expect("the codec bench does not panic")?;
+        results.codec = Some(Measured::now(&command, figures));
+        write_results(&args.out, &json, &results)?;
     }
     if wants(Part::Latency) {
         let dir = work.path().join("latency");
-        let (figures, rss) = latency::run(&bin, &dir, scale).await?;
-        results.latency = figures;
-        results.latency_notify_rss_mb = Some(rss);
+        let (rates, notify_rss_mb) = latency::run(&bin, &dir, scale).await?;
+        results.latency = Some(Measured::now(
+            &command,
+            Latency {
+                rates,
+                notify_rss_mb,
+            },
+        ));
         remove_unless_kept(&dir, args.keep);
-        write_results(&args.out, &results)?;
+        write_results(&args.out, &json, &results)?;
     }
     if wants(Part::Scale) {
+        let mut done = Vec::new();
         for children in sizes {
             let run = SizeRun {
                 bin: &bin,
@@ -126,22 +133,28 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode> {
                 postgres: &args.postgres,
                 peers: &peers,
             };
-            results.sizes.push(
+            done.push(
                 run.measure()
                     .await
                     .with_context(|| format!("measuring {children} children"))?,
             );
             remove_unless_kept(&run.dir, args.keep);
             // Each size's figures are on disk as soon as they are known.
-            write_results(&args.out, &results)?;
+            results.scale = Some(Measured::now(&command, done.clone()));
+            write_results(&args.out, &json, &results)?;
         }
     }
-    write_results(&args.out, &results)?;
-    println!("bench: results in {}", args.out.display());
+    write_results(&args.out, &json, &results)?;
+    println!(
+        "bench: results in {} and {}",
+        args.out.display(),
+        json.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_results(out: &std::path::Path, results: &Results) -> Result<()> {
+fn write_results(out: &std::path::Path, json: &std::path::Path, results: &Results) -> Result<()> {
+    results.save(json)?;
     std::fs::write(out, render(results)).with_context(|| format!("writing {}", out.display()))
 }
 

@@ -1,0 +1,103 @@
+//! The figures of a run, kept as JSON beside BENCHMARKS.md: for programs
+//! that track them, and so that `handoff bench --only PART` can measure one
+//! part again and keep the others from the last run instead of dropping
+//! them.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::codec::CodecFigures;
+use crate::latency::LatencyFigures;
+use crate::machine::Machine;
+use crate::scale::SizeFigures;
+use crate::BenchError;
+
+/// One part's figures, with when and by which command they were taken:
+/// a part can be measured again on its own (`--only`) and the others are
+/// kept from the last run, so each part says where it comes from.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Measured<T> {
+    pub command: String,
+    pub taken_at: String,
+    pub figures: T,
+}
+
+impl<T> Measured<T> {
+    /// `figures`, taken now by `command`.
+    pub fn now(command: &str, figures: T) -> Measured<T> {
+        Measured {
+            command: command.to_owned(),
+            taken_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+            figures,
+        }
+    }
+}
+
+/// The latency part: each rate, and the notifier's peak memory over them.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Latency {
+    pub rates: Vec<LatencyFigures>,
+    pub notify_rss_mb: f64,
+}
+
+/// Everything BENCHMARKS.md shows, also kept as JSON beside it (for
+/// programs, and so that `--only` can keep the parts it does not run).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Results {
+    pub machine: Machine,
+    pub codec: Option<Measured<BTreeMap<String, CodecFigures>>>,
+    pub latency: Option<Measured<Latency>>,
+    /// Smallest history first.
+    pub scale: Option<Measured<Vec<SizeFigures>>>,
+}
+
+impl Results {
+    pub fn new(machine: Machine) -> Results {
+        Results {
+            machine,
+            codec: None,
+            latency: None,
+            scale: None,
+        }
+    }
+
+    /// The last run's results at `path`, to be added to: only when they
+    /// were taken on this machine (ratios from another machine would not
+    /// compare). Otherwise, or when there are none, it starts afresh and
+    /// says why on standard error.
+    pub fn previous(path: &Path, machine: Machine) -> Results {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Results::new(machine),
+            Err(e) => {
+                eprintln!("bench: cannot read {} ({e}); the parts not measured now are left out", path.display());
+                return Results::new(machine);
+            }
+        };
+        match serde_json::from_str::<Results>(&text) {
+            Ok(previous) if previous.machine.same_hardware(&machine) => Results {
+                machine,
+                ..previous
+            },
+            Ok(_) => {
+                eprintln!(
+                    "bench: {} was measured on other hardware; the parts not measured now are left out",
+                    path.display()
+                );
+                Results::new(machine)
+            }
+            Err(e) => {
+                eprintln!(
+                    "bench: {} is not results of this version ({e}); the parts not measured now are left out",
+                    path.display()
+                );
+                Results::new(machine)
+            }
+        }
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), BenchError> {
+        let text = serde_json::to_string_pretty(self).expect("results serialise");
+        crate::write(path, &text)
+    }
+}
