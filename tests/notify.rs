@@ -58,7 +58,7 @@ async fn run_until_caught_up(stack: &Stack, location: &StoreLocation) {
         location,
         Arc::new(Catalogue::embedded()),
         config,
-        Arc::new(tokio::sync::Notify::new()),
+        tokio::sync::watch::channel(0u64).0,
     )
     .await
     .unwrap();
