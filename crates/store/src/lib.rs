@@ -152,11 +152,18 @@ impl Store {
     }
 
     pub async fn commit(&self) -> Result<(), StoreError> {
-        self.batch("COMMIT").await
+        self.end("COMMIT").await
     }
 
     pub async fn rollback(&self) {
-        let _ = self.batch("ROLLBACK").await;
+        let _ = self.end("ROLLBACK").await;
+    }
+
+    async fn end(&self, sql: &str) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(db) => db.end(sql).await.map_err(|e| self.error(e.to_string())),
+            Store::Postgres(_) => self.batch(sql).await,
+        }
     }
 
     /// Runs `work` in one transaction: committed if it succeeds, rolled
