@@ -116,8 +116,7 @@ fn time_rust(
         let started = Instant::now();
         for bytes in &encoded {
             black_box(
-                from_datum(catalogue, name, bytes)
-                    .map_err(|e| BenchError::Codec(e.to_string()))?,
+                from_datum(catalogue, name, bytes).map_err(|e| BenchError::Codec(e.to_string()))?,
             );
         }
         decode = decode.min(started.elapsed().as_secs_f64());

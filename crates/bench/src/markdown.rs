@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use crate::codec::CodecFigures;
 use crate::latency::LatencyFigures;
-use crate::results::Results;
+use crate::results::{Measured, Results};
 use crate::scale::SizeFigures;
 
 /// The codec target: Handoff at least this many times fastavro.
@@ -44,28 +44,13 @@ pub fn render(r: &Results) -> String {
         md,
         "To reproduce: `scripts/setup.sh && cargo build --release -p handoff-cli && target/release/handoff bench` (with `CARGO_TARGET_DIR` set, the binary is under it). `--sizes` chooses the history sizes; the largest is the one the ratios are taken at. `--only PART` measures one part again and keeps the others from `BENCHMARKS.json`.\n"
     );
-    let _ = writeln!(md, "| part | measured | command |\n|---|---|---|");
-    let provenance = |md: &mut String, part: &str, when: Option<(&str, &str)>| {
-        let _ = match when {
-            Some((taken_at, command)) => writeln!(md, "| {part} | {taken_at} | `{command}` |"),
-            None => writeln!(md, "| {part} | not measured | |"),
-        };
-    };
-    provenance(
-        &mut md,
-        "codec",
-        r.codec.as_ref().map(|p| (p.taken_at.as_str(), p.command.as_str())),
+    let _ = writeln!(
+        md,
+        "| part | measured | commit | command |\n|---|---|---|---|"
     );
-    provenance(
-        &mut md,
-        "latency",
-        r.latency.as_ref().map(|p| (p.taken_at.as_str(), p.command.as_str())),
-    );
-    provenance(
-        &mut md,
-        "ingest, replay, memory, scale",
-        r.scale.as_ref().map(|p| (p.taken_at.as_str(), p.command.as_str())),
-    );
+    provenance(&mut md, "codec", r.codec.as_ref());
+    provenance(&mut md, "latency", r.latency.as_ref());
+    provenance(&mut md, "ingest, replay, memory, scale", r.scale.as_ref());
     let _ = writeln!(md);
     let _ = writeln!(md, "| machine | |\n|---|---|");
     let _ = writeln!(md, "| CPU | {} |", m.cpu);
@@ -90,7 +75,11 @@ pub fn render(r: &Results) -> String {
         replay_section(&mut md, largest);
     }
     if let Some(latency) = &r.latency {
-        latency_section(&mut md, &latency.figures.rates, latency.figures.notify_rss_mb);
+        latency_section(
+            &mut md,
+            &latency.figures.rates,
+            latency.figures.notify_rss_mb,
+        );
     }
     if !sizes.is_empty() {
         memory_section(&mut md, sizes);
@@ -98,6 +87,21 @@ pub fn render(r: &Results) -> String {
     }
     let _ = writeln!(md, "{PROFILE}");
     md
+}
+
+/// A row saying when, at which commit and by which command a part was
+/// measured.
+fn provenance<T>(md: &mut String, part: &str, measured: Option<&Measured<T>>) {
+    let _ = match measured {
+        Some(m) => writeln!(
+            md,
+            "| {part} | {} | {} | `{}` |",
+            m.taken_at,
+            m.commit.as_deref().unwrap_or("unknown"),
+            m.command
+        ),
+        None => writeln!(md, "| {part} | not measured | | |"),
+    };
 }
 
 fn ingest_section(md: &mut String, s: &SizeFigures) {

@@ -19,6 +19,10 @@ use crate::BenchError;
 pub struct Measured<T> {
     pub command: String,
     pub taken_at: String,
+    /// The checkout the bench ran in (`git describe --always --dirty`),
+    /// when there is one.
+    #[serde(default)]
+    pub commit: Option<String>,
     pub figures: T,
 }
 
@@ -28,9 +32,20 @@ impl<T> Measured<T> {
         Measured {
             command: command.to_owned(),
             taken_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+            commit: checkout(),
             figures,
         }
     }
+}
+
+fn checkout() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["describe", "--always", "--dirty"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// The latency part: each rate, and the notifier's peak memory over them.
@@ -70,7 +85,10 @@ impl Results {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Results::new(machine),
             Err(e) => {
-                eprintln!("bench: cannot read {} ({e}); the parts not measured now are left out", path.display());
+                eprintln!(
+                    "bench: cannot read {} ({e}); the parts not measured now are left out",
+                    path.display()
+                );
                 return Results::new(machine);
             }
         };

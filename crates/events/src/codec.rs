@@ -113,7 +113,12 @@ impl Codec {
         topic: &'static str,
         record: &'static str,
     ) -> Result<u32, CodecError> {
-        if let Some(id) = self.ids.read().expect("no panic holds the lock").get(&(topic, record)) {
+        if let Some(id) = self
+            .ids
+            .read()
+            .expect("no panic holds the lock")
+            .get(&(topic, record))
+        {
             return Ok(*id);
         }
         let schema = self
@@ -185,7 +190,9 @@ impl Codec {
             Writer::Ours(record) => {
                 let built = datum(&self.catalogue, &record)?;
                 built
-                    .with_dependent(|_, pair| Event::read_datum(&record, &pair.reader, &payload[5..]))
+                    .with_dependent(|_, pair| {
+                        Event::read_datum(&record, &pair.reader, &payload[5..])
+                    })
                     .map_err(|e| {
                         CodecError::Framing(format!(
                             "a {record} body does not match schema id {id}: {e}"
@@ -198,7 +205,12 @@ impl Codec {
 
     /// What the writer schema `id` is, asking the registry the first time.
     async fn writer(&self, id: u32) -> Result<Writer, CodecError> {
-        if let Some(known) = self.writers.read().expect("no panic holds the lock").get(&id) {
+        if let Some(known) = self
+            .writers
+            .read()
+            .expect("no panic holds the lock")
+            .get(&id)
+        {
             return Ok(known.clone());
         }
         let registered = self
