@@ -10,6 +10,7 @@ pub mod dlq;
 pub mod embedded;
 pub mod headers;
 pub mod producer;
+pub mod settings;
 pub mod sink;
 pub mod stall;
 pub mod watermarks;

@@ -66,8 +66,10 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
 
     #[cfg(feature = "embedded-broker")]
     let mut embedded = None;
-    let kafka = match &args.kafka.brokers {
-        Some(brokers) => args.kafka.config(brokers)?,
+    let cluster = args.kafka.cluster()?;
+    let external = cluster.is_some();
+    let kafka = match cluster {
+        Some(kafka) => kafka,
         None => {
             #[cfg(feature = "embedded-broker")]
             {
@@ -89,7 +91,7 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
             anyhow::bail!("this build has no embedded broker: pass --brokers host:port")
         }
     };
-    if args.kafka.brokers.is_some() {
+    if external {
         println!("broker    {} (external cluster)", kafka.brokers);
     }
 
