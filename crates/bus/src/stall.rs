@@ -27,6 +27,14 @@ pub struct Progress {
 impl Progress {
     /// Records one look; returns the partitions behind their end that
     /// have not moved for `stalled_after`.
+    ///
+    /// Any answer means a rejoin, which revokes and reassigns every
+    /// partition, so every partition's clock starts again then: each
+    /// waited on its own clock before, and at full scale (one instance,
+    /// eighteen partitions, a session timeout that had just revoked them
+    /// all) the next look always found another partition past its time,
+    /// rejoined again before anything could be fetched, and the views
+    /// stood still for good.
     pub fn observe(
         &mut self,
         ends: &HashMap<TopicPartition, i64>,
@@ -44,7 +52,11 @@ impl Progress {
             let behind = at.unwrap_or(0) < *end;
             if behind && now.duration_since(entry.1) >= stalled_after {
                 stalled.push(tp.clone());
-                entry.1 = now; // complain again only after another period
+            }
+        }
+        if !stalled.is_empty() {
+            for entry in self.seen.values_mut() {
+                entry.1 = now;
             }
         }
         stalled.sort();
@@ -118,5 +130,34 @@ mod tests {
         assert!(progress
             .observe(&ends, &stored, t0 + Duration::from_secs(200), after)
             .is_empty());
+    }
+
+    #[test]
+    fn a_rejoin_gives_every_partition_a_fresh_period() {
+        // Every partition revoked at once and none moving since: one rejoin,
+        // then nothing until a whole period has passed again, rather than a
+        // rejoin at every look for whichever partition's clock ran out next.
+        let mut progress = Progress::default();
+        let t0 = Instant::now();
+        let after = Duration::from_secs(45);
+        let ends = HashMap::from([(tp(0), 100), (tp(1), 100), (tp(2), 100)]);
+        let mut stored = HashMap::from([(tp(0), 10), (tp(1), 10), (tp(2), 10)]);
+        let at = |secs: u64| t0 + Duration::from_secs(secs);
+        assert!(progress.observe(&ends, &stored, at(0), after).is_empty());
+        stored.insert(tp(1), 20);
+        assert!(progress.observe(&ends, &stored, at(10), after).is_empty());
+        stored.insert(tp(2), 30);
+        assert!(progress.observe(&ends, &stored, at(20), after).is_empty());
+        assert_eq!(progress.observe(&ends, &stored, at(46), after), vec![tp(0)]);
+        for secs in [56, 66, 76, 86] {
+            assert!(
+                progress.observe(&ends, &stored, at(secs), after).is_empty(),
+                "rejoined again at {secs} s"
+            );
+        }
+        assert_eq!(
+            progress.observe(&ends, &stored, at(92), after),
+            vec![tp(0), tp(1), tp(2)]
+        );
     }
 }
