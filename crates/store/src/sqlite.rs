@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex as StdMutex, OnceLock};
 use std::time::Duration;
 
 use libsql::params::Params;
-use libsql::Connection;
+use libsql::{Connection, Statement};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::value::Value;
@@ -30,9 +30,17 @@ use super::value::Value;
 /// fails its successors instead of hanging them).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// At most this many prepared statements are kept per connection; the
+/// statements Handoff runs are a few dozen fixed texts, so the limit only
+/// guards against text built per call.
+const MAX_STATEMENTS: usize = 256;
+
 pub struct SqliteDb {
     pub(crate) path: PathBuf,
     conn: Connection,
+    /// Prepared statements by their text. Parsing and planning a statement
+    /// again for every event was a fifth of the views' CPU time.
+    statements: StdMutex<HashMap<String, Arc<Statement>>>,
     /// This process's writer lock for the file.
     writers: Arc<Mutex<()>>,
     /// Held from `begin` to `commit` or `rollback`.
@@ -73,6 +81,7 @@ impl SqliteDb {
         Ok(SqliteDb {
             path: path.to_owned(),
             conn,
+            statements: StdMutex::new(HashMap::new()),
             writers: writer_lock(path),
             in_transaction: StdMutex::new(None),
         })
@@ -84,6 +93,27 @@ impl SqliteDb {
         tokio::time::timeout(BUSY_TIMEOUT, self.writers.clone().lock_owned())
             .await
             .ok()
+    }
+
+    /// The statement for `sql`, prepared on first use. A statement is
+    /// used to the end and reset before anything awaits, so one statement
+    /// never serves two callers at once.
+    async fn statement(&self, sql: &str) -> libsql::Result<Arc<Statement>> {
+        if let Some(prepared) = self
+            .statements
+            .lock()
+            .expect("no panic holds the lock")
+            .get(sql)
+        {
+            return Ok(prepared.clone());
+        }
+        let prepared = Arc::new(self.conn.prepare(sql).await?);
+        let mut cache = self.statements.lock().expect("no panic holds the lock");
+        if cache.len() >= MAX_STATEMENTS {
+            cache.clear();
+        }
+        cache.insert(sql.to_owned(), prepared.clone());
+        Ok(prepared)
     }
 
     fn holds_transaction(&self) -> bool {
@@ -105,21 +135,31 @@ impl SqliteDb {
             true => None,
             false => self.lock_writers().await,
         };
-        self.conn.execute(sql, params).await
+        let statement = self.statement(sql).await?;
+        let result = statement.execute(params).await;
+        statement.reset();
+        result.map(|changed| changed as u64)
     }
 
     pub async fn query(&self, sql: &str, params: Vec<Value>) -> libsql::Result<Vec<Vec<Value>>> {
         let params = Params::Positional(params.into_iter().map(Into::into).collect());
-        let mut rows = self.conn.query(sql, params).await?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().await? {
-            let mut values = Vec::with_capacity(row.column_count() as usize);
-            for i in 0..row.column_count() {
-                values.push(row.get_value(i)?.into());
+        let statement = self.statement(sql).await?;
+        let result = async {
+            let mut rows = statement.query(params).await?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().await? {
+                let mut values = Vec::with_capacity(row.column_count() as usize);
+                for i in 0..row.column_count() {
+                    values.push(row.get_value(i)?.into());
+                }
+                out.push(values);
             }
-            out.push(values);
+            Ok(out)
         }
-        Ok(out)
+        .await;
+        // Reset, so the statement holds no read transaction open.
+        statement.reset();
+        result
     }
 
     pub async fn begin(&self) -> libsql::Result<()> {
