@@ -23,8 +23,10 @@ use crate::scale::say;
 use crate::stack::{args, BenchStack};
 use crate::{write, BenchError, Scale};
 
-/// The rates asked for, in events/s of mixed traffic.
-pub const RATES: [u64; 3] = [100, 1_000, 5_000];
+/// The rates asked for, in events/s of mixed traffic: the three,
+/// and two between the last two to find where this machine stops keeping
+/// up.
+pub const RATES: [u64; 5] = [100, 1_000, 2_000, 3_000, 5_000];
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LatencyFigures {

@@ -17,6 +17,9 @@ pub const CEILING_TARGET: f64 = 0.8;
 pub const PEER_TARGET: f64 = 10.0;
 /// FTA to webhook p99 at 1,000 events/s, in milliseconds.
 pub const LATENCY_TARGET_MS: f64 = 50.0;
+/// The p99 under which a rate counts as sustained (notifications keep up
+/// instead of queueing), in milliseconds.
+pub const SUSTAINED_P99_MS: f64 = 1_000.0;
 /// Peak resident memory of each service at full scale, in MB.
 pub const RSS_TARGET_MB: f64 = 250.0;
 
@@ -217,6 +220,21 @@ fn latency_section(md: &mut String, list: &[LatencyFigures], rss: f64) {
             verdict(at_1000.p99_ms < LATENCY_TARGET_MS && at_1000.delivered == at_1000.ftas)
         );
     }
+    let sustained = list
+        .iter()
+        .filter(|l| l.delivered == l.ftas && l.p99_ms < SUSTAINED_P99_MS)
+        .map(|l| l.target_per_s)
+        .max();
+    let _ = match sustained {
+        Some(rate) => writeln!(
+            md,
+            "The highest rate asked at which every FTA arrived with p99 under {SUSTAINED_P99_MS:.0} ms: {rate} events/s."
+        ),
+        None => writeln!(
+            md,
+            "No rate asked had every FTA arrive with p99 under {SUSTAINED_P99_MS:.0} ms."
+        ),
+    };
     let _ = writeln!(
         md,
         "The notifier's peak memory over the whole latency run: {rss:.0} MB."
