@@ -11,21 +11,7 @@ use handoff_events::EVENT_TYPES;
 fn the_quick_bench_runs_and_writes_every_figure_beside_its_peer() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("BENCHMARKS.md");
-    let run = std::process::Command::new(handoff_bin())
-        .args(["bench", "--quick", "--out"])
-        .arg(&out)
-        .arg("--python")
-        .arg(python())
-        .arg("--peers")
-        .arg(repo_root().join("crates/bench/peers"))
-        .args(["--postgres", &handoff_e2e::stores::server()])
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    quick_bench(&out, &["--postgres", &handoff_e2e::stores::server()]);
     let md = std::fs::read_to_string(&out).unwrap();
     assert!(md.contains("| cores | "), "{md}");
     assert!(
@@ -85,20 +71,7 @@ fn the_quick_bench_runs_and_writes_every_figure_beside_its_peer() {
             .unwrap();
     assert_eq!(json["scale"]["figures"][0]["children"], 200, "{json}");
     let latency_before = row(&md, "| 1000 |").join("|");
-    let again = std::process::Command::new(handoff_bin())
-        .args(["bench", "--quick", "--only", "codec", "--out"])
-        .arg(&out)
-        .arg("--python")
-        .arg(python())
-        .arg("--peers")
-        .arg(repo_root().join("crates/bench/peers"))
-        .output()
-        .unwrap();
-    assert!(
-        again.status.success(),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
-    );
+    quick_bench(&out, &["--only", "codec"]);
     let merged = std::fs::read_to_string(&out).unwrap();
     assert_eq!(
         row(&merged, "| 1000 |").join("|"),
@@ -114,6 +87,26 @@ fn the_quick_bench_runs_and_writes_every_figure_beside_its_peer() {
         "the latency part names the first run: {merged}"
     );
     row(&merged, "| 200 | ");
+}
+
+/// `handoff bench --quick --out OUT` with the test venv's peers and
+/// `extra`; it must succeed.
+fn quick_bench(out: &std::path::Path, extra: &[&str]) {
+    let run = std::process::Command::new(handoff_bin())
+        .args(["bench", "--quick", "--out"])
+        .arg(out)
+        .arg("--python")
+        .arg(python())
+        .arg("--peers")
+        .arg(repo_root().join("crates/bench/peers"))
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
 }
 
 /// The cells of the first line starting with `start`.
