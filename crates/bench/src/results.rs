@@ -19,33 +19,67 @@ use crate::BenchError;
 pub struct Measured<T> {
     pub command: String,
     pub taken_at: String,
-    /// The checkout the bench ran in (`git describe --always --dirty`),
-    /// when there is one.
+    /// The checkout the bench ran in (short commit, `-dirty` with
+    /// uncommitted changes), when there is one.
     #[serde(default)]
     pub commit: Option<String>,
     pub figures: T,
 }
 
+/// This run of the bench: its command and the checkout it ran in, found
+/// once for all the parts it measures.
+pub struct Invocation {
+    pub command: String,
+    pub commit: Option<String>,
+}
+
+impl Invocation {
+    /// `outputs` (BENCHMARKS.md and .json) do not make the checkout count
+    /// as changed: the bench itself rewrites them.
+    pub fn new(command: String, outputs: &[&Path]) -> Invocation {
+        Invocation {
+            command,
+            commit: checkout(outputs),
+        }
+    }
+}
+
 impl<T> Measured<T> {
-    /// `figures`, taken now by `command`.
-    pub fn now(command: &str, figures: T) -> Measured<T> {
+    /// `figures`, taken now by `run`.
+    pub fn now(run: &Invocation, figures: T) -> Measured<T> {
         Measured {
-            command: command.to_owned(),
+            command: run.command.clone(),
             taken_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
-            commit: checkout(),
+            commit: run.commit.clone(),
             figures,
         }
     }
 }
 
-fn checkout() -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["describe", "--always", "--dirty"])
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+/// The short commit, with `-dirty` when tracked files other than
+/// `outputs` have uncommitted changes; `None` outside a git checkout.
+fn checkout(outputs: &[&Path]) -> Option<String> {
+    let git = |args: &[String]| {
+        let out = std::process::Command::new("git").args(args).output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let head = git(&["rev-parse".into(), "--short".into(), "HEAD".into()])?;
+    let mut status = vec![
+        "status".to_owned(),
+        "--porcelain".to_owned(),
+        "--untracked-files=no".to_owned(),
+        "--".to_owned(),
+        ".".to_owned(),
+    ];
+    status.extend(outputs.iter().map(|p| format!(":(exclude){}", p.display())));
+    let changed = git(&status).is_none_or(|s| !s.is_empty());
+    Some(if changed {
+        format!("{head}-dirty")
+    } else {
+        head
+    })
 }
 
 /// The latency part: each rate, and the notifier's peak memory over them.

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use handoff_bench::machine::Machine;
 use handoff_bench::markdown::render;
-use handoff_bench::results::{Latency, Measured, Results};
+use handoff_bench::results::{Invocation, Latency, Measured, Results};
 use handoff_bench::scale::{say, SizeRun};
 use handoff_bench::{codec, latency, Peers, Scale};
 
@@ -95,6 +95,7 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode> {
         .collect::<Vec<_>>()
         .join(" ");
     let json = args.out.with_extension("json");
+    let invocation = Invocation::new(command, &[&args.out, &json]);
     let machine = Machine::describe(&args.python);
     let mut results = if args.only.is_empty() {
         Results::new(machine)
@@ -107,14 +108,14 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode> {
         let figures = tokio::task::spawn_blocking(move || codec::run(scale, &codec_peers))
             .await
             .expect("the codec bench does not panic")?;
-        results.codec = Some(Measured::now(&command, figures));
+        results.codec = Some(Measured::now(&invocation, figures));
         write_results(&args.out, &json, &results)?;
     }
     if wants(Part::Latency) {
         let dir = work.path().join("latency");
         let (rates, notify_rss_mb) = latency::run(&bin, &dir, scale).await?;
         results.latency = Some(Measured::now(
-            &command,
+            &invocation,
             Latency {
                 rates,
                 notify_rss_mb,
@@ -140,7 +141,7 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode> {
             );
             remove_unless_kept(&run.dir, args.keep);
             // Each size's figures are on disk as soon as they are known.
-            results.scale = Some(Measured::now(&command, done.clone()));
+            results.scale = Some(Measured::now(&invocation, done.clone()));
             write_results(&args.out, &json, &results)?;
         }
     }
