@@ -14,5 +14,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
 COPY --from=build /src/target/release/handoff /usr/local/bin/handoff
 USER handoff
 WORKDIR /data
-HEALTHCHECK --interval=15s --timeout=3s CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
+# Every service serves /healthz; give each its port with HANDOFF_HEALTH_URL
+# (docker-compose.yml sets its own checks, on /readyz).
+ENV HANDOFF_HEALTH_URL=http://127.0.0.1:8080/healthz
+HEALTHCHECK --interval=15s --timeout=3s CMD curl -fsS "$HANDOFF_HEALTH_URL" || exit 1
 ENTRYPOINT ["handoff"]
