@@ -16,9 +16,11 @@ use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
 pub mod receivers;
+mod service_process;
 pub mod stores;
 mod up_process;
 pub mod views;
+pub use service_process::ServiceProcess;
 pub use up_process::UpProcess;
 
 pub struct Stack {

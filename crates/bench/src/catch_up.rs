@@ -36,14 +36,25 @@ pub async fn measure(
     let mut service = Service::start(&stack.bin, name, args, &stack.dir)?;
     let started = Instant::now();
     let location = StoreLocation::Sqlite(store.to_owned());
+    let (mut last_applied, mut last_progress) = (0, Instant::now());
     loop {
         tokio::time::sleep(Duration::from_millis(250)).await;
         if service.exited() {
             return Err(service.failure("exited before it caught up"));
         }
         stack.check()?;
-        if caught_up(&location, &ends).await {
+        let (applied, done) = progress(&location, &ends).await;
+        if done {
             break;
+        }
+        if applied > last_applied {
+            (last_applied, last_progress) = (applied, Instant::now());
+        }
+        if last_progress.elapsed() > STALLED_AFTER {
+            return Err(service.failure(&format!(
+                "applied nothing for {STALLED_AFTER:?} ({last_applied} of {} records)",
+                ends.values().sum::<i64>()
+            )));
         }
         if started.elapsed() > within {
             return Err(service.failure(&format!("had not caught up after {within:?}")));
@@ -69,17 +80,22 @@ async fn topic_ends(stack: &BenchStack) -> Result<HashMap<(String, i32), i64>, B
     .map_err(|e| BenchError::Run(format!("reading the topics' ends: {e}")))
 }
 
-/// Whether the store's offsets reach every non-empty partition's end (a
-/// store not created yet has caught up with nothing).
-async fn caught_up(location: &StoreLocation, ends: &HashMap<(String, i32), i64>) -> bool {
+/// A service whose stored offsets do not move for this long is stuck: the
+/// run stops with its log rather than waiting out `within`.
+const STALLED_AFTER: Duration = Duration::from_secs(300);
+
+/// How many records the store's offsets account for, and whether they
+/// reach every non-empty partition's end (a store not created yet has
+/// applied nothing).
+async fn progress(location: &StoreLocation, ends: &HashMap<(String, i32), i64>) -> (i64, bool) {
     let Ok(store) = Store::open(location, "").await else {
-        return false;
+        return (0, false);
     };
     let Ok(rows) = store
         .query("SELECT topic, partition, next FROM sink_offsets", vec![])
         .await
     else {
-        return false;
+        return (0, false);
     };
     let stored: HashMap<(String, i32), i64> = rows
         .into_iter()
@@ -90,8 +106,10 @@ async fn caught_up(location: &StoreLocation, ends: &HashMap<(String, i32), i64>)
             ))
         })
         .collect();
-    ends.iter()
-        .all(|(tp, end)| *end == 0 || stored.get(tp).copied().unwrap_or(0) >= *end)
+    let done = ends
+        .iter()
+        .all(|(tp, end)| *end == 0 || stored.get(tp).copied().unwrap_or(0) >= *end);
+    (stored.values().sum(), done)
 }
 
 /// Records on the agency topics now, for the figures' event counts.

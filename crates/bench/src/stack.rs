@@ -104,6 +104,11 @@ impl BenchStack {
     pub fn consumer_args(&self) -> Vec<String> {
         let mut list = self.client_args();
         list.extend(args(&["-X", "fetch.wait.max.ms=10"]));
+        // librdkafka's own default rather than Handoff's 10 s: at 448,820
+        // children Tansu answered a heartbeat late during the catch-up, and
+        // the consumer, having rejoined, was never assigned a partition
+        // again on Tansu (BENCHMARKS.md, "Where the time goes").
+        list.extend(args(&["-X", "session.timeout.ms=45000"]));
         list
     }
 

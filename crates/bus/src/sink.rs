@@ -408,7 +408,7 @@ impl<S: Sink> SinkRunner<S> {
             parts.check_failure()?;
             let mut outcomes = Vec::new();
             match first {
-                Ok(m) => parts.take(&m, &mut outcomes).await,
+                Ok(m) => parts.take(&m, &mut outcomes, &shutdown).await,
                 Err(e) => {
                     tracing::warn!(error = %e, "consume error; retrying");
                     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -418,7 +418,7 @@ impl<S: Sink> SinkRunner<S> {
             let deadline = tokio::time::Instant::now() + parts.config.linger;
             while outcomes.len() < parts.config.max_batch {
                 match tokio::time::timeout_at(deadline, parts.consumer.recv()).await {
-                    Ok(Ok(m)) => parts.take(&m, &mut outcomes).await,
+                    Ok(Ok(m)) => parts.take(&m, &mut outcomes, &shutdown).await,
                     Ok(Err(e)) => {
                         tracing::warn!(error = %e, "consume error");
                         break;
@@ -427,6 +427,12 @@ impl<S: Sink> SinkRunner<S> {
                 }
             }
             parts.check_failure()?;
+            if shutdown.is_cancelled() {
+                // Not applied: read again at the next start, from the
+                // sink's own offsets (a record that waited on the registry
+                // must not be dead-lettered on the way out).
+                return Ok(sink);
+            }
             parts.apply_batch(&mut sink, outcomes, &shutdown).await?;
         }
     }
@@ -478,8 +484,15 @@ impl Parts {
     }
 
     /// Decodes one message, or marks it for the dead-letter topic; skips
-    /// records the sink has already applied.
-    async fn take(&self, message: &BorrowedMessage<'_>, out: &mut Vec<Outcome>) {
+    /// records the sink has already applied. While the registry cannot be
+    /// reached the record is not undecodable, only not decodable yet: it
+    /// waits (and the partition with it) rather than being dead-lettered.
+    async fn take(
+        &self,
+        message: &BorrowedMessage<'_>,
+        out: &mut Vec<Outcome>,
+        shutdown: &CancellationToken,
+    ) {
         let tp = (message.topic().to_owned(), message.partition());
         let position = self.position(&tp, out);
         match position {
@@ -498,7 +511,7 @@ impl Parts {
                 failed(),
                 "record has no payload".into(),
             )),
-            Some(payload) => match self.codec.decode(payload).await {
+            Some(payload) => match self.decode_when_registry_answers(payload, shutdown).await {
                 Ok(event) => out.push(Outcome::Event(Delivered {
                     topic: tp.0,
                     partition: tp.1,
@@ -507,6 +520,30 @@ impl Parts {
                 })),
                 Err(e) => out.push(Outcome::DeadLetter(failed(), format!("cannot decode: {e}"))),
             },
+        }
+    }
+
+    /// Decodes, retrying with backoff while the registry is unreachable.
+    /// On shutdown the last error is returned; the batch it would join is
+    /// not applied then, so the record is read again at the next start.
+    async fn decode_when_registry_answers(
+        &self,
+        payload: &[u8],
+        shutdown: &CancellationToken,
+    ) -> Result<handoff_events::Event, handoff_events::CodecError> {
+        let mut wait = Duration::from_millis(200);
+        loop {
+            match self.codec.decode(payload).await {
+                Err(e) if e.is_transient() && !shutdown.is_cancelled() => {
+                    tracing::warn!(error = %e, retry_in = ?wait, "cannot decode until the registry answers; waiting");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => {}
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                    wait = (wait * 2).min(Duration::from_secs(10));
+                }
+                decoded => return decoded,
+            }
         }
     }
 

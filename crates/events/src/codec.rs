@@ -29,7 +29,13 @@ use crate::event::{Event, EventError};
 #[derive(Debug, thiserror::Error)]
 pub enum CodecError {
     #[error("schema registry at {url}: {message}; check that the registry runs and holds the schemas of schemas/ (handoff schemas check)")]
-    Registry { url: String, message: String },
+    Registry {
+        url: String,
+        message: String,
+        /// The registry could not be reached or answered 502/503: the same
+        /// call may succeed later (the converter never caches these).
+        retriable: bool,
+    },
     #[error("event type `{0}` is not in this build's schema catalogue")]
     NotInCatalogue(String),
     #[error("payload is not Confluent-framed Avro: {0}")]
@@ -40,6 +46,21 @@ pub enum CodecError {
     NoRecordName,
     #[error(transparent)]
     Event(#[from] EventError),
+}
+
+impl CodecError {
+    /// True when the record itself is fine and only the registry was
+    /// unreachable: a consumer should wait and try again, not set the
+    /// record aside as undecodable.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            CodecError::Registry {
+                retriable: true,
+                ..
+            }
+        )
+    }
 }
 
 /// Encodes and decodes events against one schema registry. Cheap to clone;
@@ -92,6 +113,7 @@ impl Codec {
         CodecError::Registry {
             url: self.url.clone(),
             message: err.to_string(),
+            retriable: err.retriable,
         }
     }
 

@@ -3,6 +3,7 @@
 //! deterministic ids, CloudEvents headers and the Confluent codec.
 
 pub mod a_number;
+pub mod access;
 pub mod catalogue;
 pub mod cloudevents;
 pub mod codec;

@@ -70,7 +70,32 @@ pub fn router(log: Shared) -> Router {
                 .put(put_subject_config)
                 .delete(delete_subject_config),
         )
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/readyz", get(readyz))
         .with_state(log)
+}
+
+/// How long `/readyz` waits for the log's end; probes time out soon after.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Ready when the broker answers and this instance has read `_schemas` to
+/// its end, so it serves every id any other instance has handed out.
+async fn readyz(AxumState(log): AxumState<Shared>) -> Response {
+    match tokio::time::timeout(READY_WITHIN, log.catch_up()).await {
+        Ok(Ok(())) => (StatusCode::OK, Json(json!({"log": "ok"}))).into_response(),
+        Ok(Err(e)) => unready(e.to_string()),
+        Err(_) => unready(format!(
+            "the log's end was not reached within {READY_WITHIN:?}"
+        )),
+    }
+}
+
+fn unready(reason: String) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({"log": reason})),
+    )
+        .into_response()
 }
 
 fn ok(body: Value) -> Response {

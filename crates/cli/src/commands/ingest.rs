@@ -2,8 +2,10 @@
 //! export. Prints the account of every record; rejects go to a JSON Lines
 //! file; `--strict` makes any reject a failure.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
@@ -13,6 +15,7 @@ use handoff_adapters::{ingest_files, Layout, Ledger, Progress, Publisher, Reject
 use handoff_bus::EventProducer;
 
 use crate::kafka_args::{KafkaArgs, RegistryArgs};
+use crate::{health, http_server};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum AgencyArg {
@@ -35,6 +38,10 @@ pub struct IngestArgs {
     /// stopped changing, then moved to done/ (or failed/ with a .reason).
     #[arg(long, conflicts_with = "paths")]
     pub watch: Option<PathBuf>,
+    /// With --watch: serve /healthz and /readyz here, for container and
+    /// Kubernetes probes.
+    #[arg(long, requires = "watch")]
+    pub http_listen: Option<SocketAddr>,
     #[command(flatten)]
     pub kafka: KafkaArgs,
     #[command(flatten)]
@@ -94,7 +101,7 @@ pub async fn run(args: IngestArgs) -> Result<ExitCode> {
     let codec = args.registry.codec();
     let producer = EventProducer::new(&kafka, codec)?;
     if let Some(dir) = &args.watch {
-        return watch(&args, dir, producer).await;
+        return watch(&args, dir, &kafka, producer).await;
     }
     let files = expand(&args.paths).context("listing the input")?;
     let total_bytes = files
@@ -152,6 +159,7 @@ pub async fn run(args: IngestArgs) -> Result<ExitCode> {
 async fn watch(
     args: &IngestArgs,
     dir: &std::path::Path,
+    kafka: &handoff_bus::KafkaConfig,
     producer: EventProducer,
 ) -> Result<ExitCode> {
     let mut config = WatchConfig::new(
@@ -161,12 +169,22 @@ async fn watch(
     );
     config.strict = args.strict;
     let stop = crate::shutdown::on_signal();
+    let server = match args.http_listen {
+        Some(listen) => {
+            let readiness = Arc::new(health::Readiness::new(kafka, &args.registry.registry_url)?);
+            let (address, task) =
+                http_server::serve(health::router(readiness), listen, stop.child_token()).await?;
+            println!("http      http://{address} (/healthz, /readyz)");
+            Some(task)
+        }
+        None => None,
+    };
     println!(
         "watching {} for {} exports; Ctrl-C to stop",
         dir.display(),
         args.agency.name()
     );
-    handoff_adapters::watch::watch(&config, producer, stop, |outcome| match outcome {
+    handoff_adapters::watch::watch(&config, producer, stop.clone(), |outcome| match outcome {
         Outcome::Done(name, summary) => {
             let t = summary.total();
             println!(
@@ -182,5 +200,9 @@ async fn watch(
     })
     .await
     .with_context(|| format!("watching {}", dir.display()))?;
+    stop.cancel();
+    if let Some(task) = server {
+        let _ = task.await;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -19,7 +19,7 @@ use handoff_notify::service::{self, NotifyServiceConfig};
 use handoff_store::{Store, StoreLocation};
 
 use crate::kafka_args::{KafkaArgs, RegistryArgs};
-use crate::{http_server, shutdown};
+use crate::{health, http_server, shutdown};
 
 /// Where the notifier keeps its outbox and which rules and subscribers it
 /// runs: shared by `notify` and `up`.
@@ -279,8 +279,10 @@ async fn serve(args: NotifyRunArgs) -> Result<ExitCode> {
     )
     .await
     .context("starting the notifier")?;
+    let readiness = Arc::new(health::Readiness::new(&kafka, &args.registry.registry_url)?);
     let (address, server) = http_server::serve(
-        handoff_notify::api::standalone_router(notifier.ack.clone()),
+        health::router(readiness)
+            .merge(handoff_notify::api::standalone_router(notifier.ack.clone())),
         args.http_listen,
         stop.child_token(),
     )
@@ -289,7 +291,9 @@ async fn serve(args: NotifyRunArgs) -> Result<ExitCode> {
     if notifier.first_start {
         println!("history   events already on the topics are kept as history, not sent");
     }
-    println!("http      http://{address} (POST /v1/notifications/{{id}}/ack, /metrics)");
+    println!(
+        "http      http://{address} (/healthz, /readyz, POST /v1/notifications/{{id}}/ack, /metrics)"
+    );
     println!("ready. Ctrl-C or SIGTERM to stop.");
     let failed = tokio::select! {
         _ = stop.cancelled() => false,

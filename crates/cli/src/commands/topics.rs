@@ -4,8 +4,9 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use handoff_bus::{ensure_topics, TopicsConfig};
+use handoff_events::access;
 
 use crate::kafka_args::KafkaArgs;
 
@@ -15,6 +16,19 @@ pub struct TopicsArgs {
     pub kafka: KafkaArgs,
     #[command(flatten)]
     pub layout: TopicLayoutArgs,
+    /// Print the plan instead of creating anything (no broker needed): the
+    /// topics with their partitions and retention, or the principals' ACLs a
+    /// secured cluster needs. `deploy/` is checked against both.
+    #[arg(long, value_enum)]
+    pub print: Option<Plan>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+pub enum Plan {
+    /// topic, partitions, retention.ms (-1: forever), min.insync.replicas
+    Topics,
+    /// principal, operation, resource type, resource name
+    Acls,
 }
 
 /// Partitions and replication of the topics Handoff creates.
@@ -43,8 +57,12 @@ impl TopicLayoutArgs {
 }
 
 pub async fn run(args: TopicsArgs) -> Result<ExitCode> {
-    let kafka = args.kafka.required()?;
     let config = args.layout.config();
+    if let Some(plan) = args.print {
+        print_plan(plan, &config);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let kafka = args.kafka.required()?;
     let created = ensure_topics(&kafka, &config).await?;
     for spec in config.specs() {
         let state = if created.iter().any(|c| c == spec.name) {
@@ -58,4 +76,34 @@ pub async fn run(args: TopicsArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Tab-separated with a header line, for people and for scripts alike.
+fn print_plan(plan: Plan, config: &TopicsConfig) {
+    match plan {
+        Plan::Topics => {
+            println!("topic\tpartitions\tretention.ms\tmin.insync.replicas");
+            let min_insync = config
+                .min_insync_replicas
+                .map_or("-".to_owned(), |m| m.to_string());
+            for spec in config.specs() {
+                println!(
+                    "{}\t{}\t{}\t{min_insync}",
+                    spec.name, spec.partitions, spec.retention_ms
+                );
+            }
+        }
+        Plan::Acls => {
+            println!("principal\toperation\tresource\tname");
+            for acl in access::acls() {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    acl.principal,
+                    acl.operation.as_str(),
+                    acl.resource,
+                    acl.name
+                );
+            }
+        }
+    }
 }

@@ -14,7 +14,7 @@ use handoff_views::service::{self, ViewsConfig};
 use handoff_views::StoreLocation;
 
 use crate::kafka_args::{KafkaArgs, RegistryArgs};
-use crate::{http_server, shutdown};
+use crate::{health, http_server, shutdown};
 
 /// Where the views live and who may read them: shared by `views` and `up`.
 #[derive(Args, Debug, Clone)]
@@ -64,7 +64,8 @@ pub struct ViewsArgs {
     /// Consumer group; instances sharing one PostgreSQL store share it.
     #[arg(long, default_value = "handoff-views")]
     pub group: String,
-    /// Where the views API (and /metrics, /openapi.json) listens.
+    /// Where the views API (and /healthz, /readyz, /metrics, /openapi.json)
+    /// listens.
     #[arg(long, default_value = "127.0.0.1:8082")]
     pub http_listen: SocketAddr,
 }
@@ -78,14 +79,15 @@ pub async fn run(args: ViewsArgs) -> Result<ExitCode> {
     let views = service::start(&kafka, codec, config, stop.child_token())
         .await
         .context("starting the views")?;
+    let readiness = Arc::new(health::Readiness::new(&kafka, &args.registry.registry_url)?);
     let (address, server) = http_server::serve(
-        handoff_views::api::router(views.api.clone()),
+        health::router(readiness).merge(handoff_views::api::router(views.api.clone())),
         args.http_listen,
         stop.child_token(),
     )
     .await?;
     println!("views     {location} (group {})", args.group);
-    println!("http      http://{address} (/v1/..., /openapi.json, /metrics)");
+    println!("http      http://{address} (/healthz, /readyz, /v1/..., /openapi.json, /metrics)");
     println!("ready. Ctrl-C or SIGTERM to stop.");
     let failed = tokio::select! {
         _ = stop.cancelled() => false,
