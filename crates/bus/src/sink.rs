@@ -337,6 +337,14 @@ impl<S: Sink> SinkRunner<S> {
         if !configured("session.timeout.ms") {
             client.set("session.timeout.ms", "10000");
         }
+        // librdkafka prefetches up to 64 MiB by default, which a catch-up
+        // on a long history fills: most of the services' memory growth
+        // from 10,000 to 100,000 children (BENCHMARKS.md). A sink applies
+        // a batch of at most a few thousand records at a time, so 16 MiB
+        // ahead keeps it fed.
+        if !configured("queued.max.messages.kbytes") {
+            client.set("queued.max.messages.kbytes", "16384");
+        }
         let consumer: StreamConsumer<SinkContext> =
             client.create_with_context(context).map_err(client_err)?;
         let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();

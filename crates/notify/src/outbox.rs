@@ -63,38 +63,24 @@ fn from_row(row: Vec<Value>) -> Row {
 
 /// The subscriber's first notification still to send, if any: its
 /// lowest pending sequence number (later ones wait for it).
-/// The subscriber's next pending notifications in sequence order, at most
-/// `limit`.
-pub async fn next_pending(
-    store: &Store,
-    subscriber: &str,
-    limit: i64,
-) -> Result<Vec<Row>, StoreError> {
+pub async fn next_pending(store: &Store, subscriber: &str) -> Result<Option<Row>, StoreError> {
     let rows = store
         .query(
-            &format!("SELECT {COLUMNS} FROM outbox WHERE subscriber = ?1 AND state = 'pending' ORDER BY seq LIMIT ?2"),
-            vec![subscriber.into(), limit.into()],
+            &format!("SELECT {COLUMNS} FROM outbox WHERE subscriber = ?1 AND state = 'pending' ORDER BY seq LIMIT 1"),
+            vec![subscriber.into()],
         )
         .await?;
-    Ok(rows.into_iter().map(from_row).collect())
+    Ok(rows.into_iter().next().map(from_row))
 }
 
-/// Marks sent notifications, each (id, delivered at in ms), delivered in
-/// one transaction: one turn at the store's write lock for a whole batch.
-pub async fn mark_delivered(store: &Store, sent: &[(i64, i64)]) -> Result<(), StoreError> {
+pub async fn mark_delivered(store: &Store, id: i64, at_ms: i64) -> Result<(), StoreError> {
     store
-        .in_transaction(async |store| {
-            for (id, at_ms) in sent {
-                store
-                    .execute(
-                        "UPDATE outbox SET state = 'delivered', delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
-                        vec![(*id).into(), (*at_ms).into()],
-                    )
-                    .await?;
-            }
-            Ok::<(), StoreError>(())
-        })
+        .execute(
+            "UPDATE outbox SET state = 'delivered', delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+            vec![id.into(), at_ms.into()],
+        )
         .await
+        .map(|_| ())
 }
 
 /// Records a failed attempt: pending again at `retry_at`, or dead when

@@ -150,14 +150,6 @@ struct SubscriberLoop {
 /// wake-up from the notifier usually comes first).
 const POLL: Duration = Duration::from_millis(500);
 
-/// How many pending notifications one look at the outbox takes. They are
-/// sent one by one in sequence and then marked delivered together, so the
-/// loop takes the store's write lock (which the notifier's sink also
-/// needs) once per batch rather than once per notification. A crash
-/// between sending and marking resends the batch with the same keys, as a
-/// crash between one send and its mark always did.
-const BATCH: i64 = 32;
-
 impl SubscriberLoop {
     async fn run(mut self, shutdown: CancellationToken) {
         let store = loop {
@@ -181,28 +173,26 @@ impl SubscriberLoop {
             // this wakes the pause below at once.
             self.woken.borrow_and_update();
             let now = Timestamp::now().0;
-            let wait = match outbox::next_pending(&store, &self.subscriber, BATCH).await {
+            let wait = match outbox::next_pending(&store, &self.subscriber).await {
                 Err(e) => {
                     tracing::warn!(error = %e, subscriber = self.subscriber, "delivery: cannot read the outbox; retrying");
                     Duration::from_secs(1)
                 }
-                Ok(rows) => match rows.first() {
-                    None => {
-                        if self.heartbeat_due(last_sent) {
-                            self.heartbeat(&store).await;
-                            last_sent = Instant::now();
-                        }
-                        POLL
-                    }
-                    Some(first) if first.next_attempt_at > now => {
-                        Duration::from_millis((first.next_attempt_at - now) as u64).min(POLL)
-                    }
-                    Some(_) => {
-                        self.attempt(&store, rows, &mut rng).await;
+                Ok(None) => {
+                    if self.heartbeat_due(last_sent) {
+                        self.heartbeat(&store).await;
                         last_sent = Instant::now();
-                        Duration::ZERO
                     }
-                },
+                    POLL
+                }
+                Ok(Some(row)) if row.next_attempt_at > now => {
+                    Duration::from_millis((row.next_attempt_at - now) as u64).min(POLL)
+                }
+                Ok(Some(row)) => {
+                    self.attempt(&store, row, &mut rng).await;
+                    last_sent = Instant::now();
+                    Duration::ZERO
+                }
             };
             if !wait.is_zero() && self.pause(wait, &shutdown).await {
                 return;
@@ -225,91 +215,56 @@ impl SubscriberLoop {
         }
     }
 
-    /// Sends `rows` in sequence until one fails or is not due yet, marks
-    /// the sent ones delivered together, then records the failure.
-    async fn attempt(&self, store: &Store, rows: Vec<outbox::Row>, rng: &mut rand::rngs::StdRng) {
-        let mut sent = Vec::new();
-        let mut failed = None;
-        for row in rows {
-            if row.next_attempt_at > Timestamp::now().0 {
-                break;
-            }
-            match self.sender.send(&row.notification).await {
-                Ok(()) => sent.push((row, Timestamp::now().0)),
-                Err(error) => {
-                    failed = Some((row, error));
-                    break;
-                }
-            }
-        }
-        let marks: Vec<(i64, i64)> = sent
-            .iter()
-            .map(|(r, at)| (r.notification.id, *at))
-            .collect();
-        let marked = match marks.is_empty() {
-            true => Ok(()),
-            false => outbox::mark_delivered(store, &marks).await,
-        };
-        if let Err(e) = marked {
-            // They will be sent again, with the same idempotency keys.
-            tracing::warn!(error = %e, count = marks.len(), "delivered, but not marked so; they will be resent");
-            return;
-        }
-        for (row, at) in &sent {
-            let labels = self.labels(&row.notification);
-            self.metrics.delivered.get_or_create(&labels).inc();
-            self.metrics
-                .delivery_seconds
-                .observe((at - row.created_at).max(0) as f64 / 1000.0);
-        }
-        if let Some((row, error)) = failed {
-            self.record_failure(store, row, error, rng).await;
-        }
-    }
-
-    fn labels(&self, n: &Notification) -> Labels {
-        Labels {
+    async fn attempt(&self, store: &Store, row: outbox::Row, rng: &mut rand::rngs::StdRng) {
+        let n = &row.notification;
+        let labels = Labels {
             rule: n.rule.clone(),
             channel: self.sender.name().to_owned(),
-        }
-    }
-
-    async fn record_failure(
-        &self,
-        store: &Store,
-        row: outbox::Row,
-        error: String,
-        rng: &mut rand::rngs::StdRng,
-    ) {
-        let n = &row.notification;
-        let labels = self.labels(n);
-        self.metrics.failed_attempts.get_or_create(&labels).inc();
-        let failed = row.attempts + 1;
-        let retry_at = (failed < self.config.max_attempts).then(|| {
-            Timestamp::now().0 + backoff::delay(&self.config, failed, rng).as_millis() as i64
-        });
-        if let Err(e) = outbox::mark_failed(store, n.id, &error, retry_at).await {
-            tracing::warn!(error = %e, id = n.id, "cannot record a failed attempt");
-            return;
-        }
-        match retry_at {
-            Some(_) => tracing::warn!(
-                id = n.id,
-                subscriber = self.subscriber,
-                attempt = failed,
-                error,
-                "delivery failed; will retry"
-            ),
-            None => {
-                self.metrics.dead_lettered.get_or_create(&labels).inc();
-                tracing::error!(
-                    id = n.id,
-                    subscriber = self.subscriber,
-                    rule = n.rule,
-                    attempts = failed,
-                    error,
-                    "notification dead-lettered after its retry budget; see `handoff notify dlq list`"
-                );
+        };
+        match self.sender.send(n).await {
+            Ok(()) => {
+                let now = Timestamp::now().0;
+                if let Err(e) = outbox::mark_delivered(store, n.id, now).await {
+                    // It will be sent again, with the same idempotency key.
+                    tracing::warn!(error = %e, id = n.id, "delivered, but not marked so; it will be resent");
+                    return;
+                }
+                self.metrics.delivered.get_or_create(&labels).inc();
+                self.metrics
+                    .delivery_seconds
+                    .observe((now - row.created_at).max(0) as f64 / 1000.0);
+            }
+            Err(error) => {
+                self.metrics.failed_attempts.get_or_create(&labels).inc();
+                let failed = row.attempts + 1;
+                let retry_at = (failed < self.config.max_attempts).then(|| {
+                    Timestamp::now().0
+                        + backoff::delay(&self.config, failed, rng).as_millis() as i64
+                });
+                if let Err(e) = outbox::mark_failed(store, n.id, &error, retry_at).await {
+                    tracing::warn!(error = %e, id = n.id, "cannot record a failed attempt");
+                    return;
+                }
+                match retry_at {
+                    Some(_) => tracing::warn!(
+                        id = n.id,
+                        subscriber = self.subscriber,
+                        attempt = failed,
+                        error,
+                        "delivery failed; will retry"
+                    ),
+                    None => {
+                        self.metrics.dead_lettered.get_or_create(&labels).inc();
+                        tracing::error!(
+                            id = n.id,
+                            subscriber = self.subscriber,
+                            rule = n.rule,
+                            attempts = failed,
+                            error,
+                            "notification dead-lettered after its retry budget; see `handoff notify dlq list`"
+                        );
+                    }
+                }
             }
         }
     }
