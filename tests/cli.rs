@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use handoff_e2e::{get_json, handoff_bin, http, python_peer, Stack, UpProcess};
+use handoff_e2e::{get_json, get_text, handoff_bin, http, python_peer, Stack, UpProcess};
 use handoff_events::{topics, Catalogue};
 use serde_json::json;
 
@@ -53,14 +53,7 @@ async fn up_serves_stock_clients_stops_on_sigterm_and_restarts_with_the_same_ids
         json!({"broker": "ok", "registry": "ok"})
     );
     // One exposition for the views and the notifier, ending once.
-    let metrics = http()
-        .get(format!("{}/metrics", up.http))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = get_text(&format!("{}/metrics", up.http)).await;
     assert!(
         metrics.contains("handoff_views_store_batch_seconds"),
         "{metrics}"

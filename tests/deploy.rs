@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use handoff_e2e::{handoff_bin, python, repo_root, ServiceProcess, Stack};
+use handoff_e2e::{get_text, handoff_bin, python, repo_root, ServiceProcess, Stack};
 use handoff_events::topics;
 
 fn check_deploy(root: &Path) -> Output {
@@ -220,7 +220,9 @@ async fn every_service_starts_from_the_config_file_and_environment_and_answers_i
     // With their registry gone the consumers are unready, not dead.
     drop(registry);
     for service in [&views, &notify] {
-        let body = wait_status(&service.url, "/readyz", 503).await;
+        let body = service
+            .wait_status("/readyz", 503, Duration::from_secs(20))
+            .await;
         assert!(
             body["registry"]
                 .as_str()
@@ -291,35 +293,11 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Polls `path` until it answers `status`; returns the body.
-async fn wait_status(base: &str, path: &str, status: u16) -> serde_json::Value {
-    let client = handoff_e2e::http();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(r) = client.get(format!("{base}{path}")).send().await {
-            if r.status() == status {
-                return r.json().await.unwrap_or_default();
-            }
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{base}{path} did not answer {status} within 20 s"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 /// Events the views have applied, from their /metrics.
 async fn applied(base: &str) -> u64 {
-    let text = handoff_e2e::http()
-        .get(format!("{base}/metrics"))
-        .send()
+    get_text(&format!("{base}/metrics"))
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
+        .lines()
         .filter(|l| l.starts_with("handoff_views_events_applied_total"))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
         .sum()

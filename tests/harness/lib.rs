@@ -158,6 +158,18 @@ pub fn python_peer(args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
+/// GETs a URL's body as text, panicking with the URL on failure.
+pub async fn get_text(url: &str) -> String {
+    http()
+        .get(url)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+}
+
 /// GETs a URL and parses the JSON body, panicking with the URL on failure.
 pub async fn get_json(url: &str) -> serde_json::Value {
     http()

@@ -53,17 +53,28 @@ impl ServiceProcess {
 
     /// Polls `path` until it answers 200, or fails naming the last answer.
     pub async fn wait_ok(&self, path: &str, within: Duration) -> serde_json::Value {
+        self.wait_status(path, 200, within).await
+    }
+
+    /// Polls `path` until it answers `status`; returns the body as JSON
+    /// (null if it is not), or fails naming the last answer.
+    pub async fn wait_status(
+        &self,
+        path: &str,
+        status: u16,
+        within: Duration,
+    ) -> serde_json::Value {
         let client = crate::http();
         let deadline = Instant::now() + within;
         loop {
             let last = match client.get(format!("{}{path}", self.url)).send().await {
-                Ok(r) if r.status().is_success() => return r.json().await.unwrap_or_default(),
+                Ok(r) if r.status() == status => return r.json().await.unwrap_or_default(),
                 Ok(r) => format!("{}: {}", r.status(), r.text().await.unwrap_or_default()),
                 Err(e) => e.to_string(),
             };
             assert!(
                 Instant::now() < deadline,
-                "{} {path} not 200 within {within:?}; last: {last}",
+                "{} {path} not {status} within {within:?}; last: {last}",
                 self.name
             );
             tokio::time::sleep(Duration::from_millis(200)).await;

@@ -21,7 +21,7 @@ pub struct Readiness {
 }
 
 impl Readiness {
-    pub fn new(kafka: &KafkaConfig, registry_url: &str) -> anyhow::Result<Self> {
+    fn new(kafka: &KafkaConfig, registry_url: &str) -> anyhow::Result<Self> {
         Ok(Readiness {
             metadata_client: Arc::new(kafka.client().create()?),
             registry_url: registry_url.to_owned(),
@@ -50,11 +50,15 @@ impl Readiness {
     }
 }
 
-pub fn router(readiness: Arc<Readiness>) -> Router {
-    Router::new()
+/// The two endpoints for a service on `kafka` using the registry at
+/// `registry_url`; every long-running subcommand merges them into its own
+/// listener.
+pub fn router(kafka: &KafkaConfig, registry_url: &str) -> anyhow::Result<Router> {
+    let readiness = Arc::new(Readiness::new(kafka, registry_url)?);
+    Ok(Router::new()
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/readyz", get(readyz))
-        .with_state(readiness)
+        .with_state(readiness))
 }
 
 async fn readyz(State(r): State<Arc<Readiness>>) -> impl IntoResponse {

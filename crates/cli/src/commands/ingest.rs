@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
@@ -171,9 +170,8 @@ async fn watch(
     let stop = crate::shutdown::on_signal();
     let server = match args.http_listen {
         Some(listen) => {
-            let readiness = Arc::new(health::Readiness::new(kafka, &args.registry.registry_url)?);
-            let (address, task) =
-                http_server::serve(health::router(readiness), listen, stop.child_token()).await?;
+            let app = health::router(kafka, &args.registry.registry_url)?;
+            let (address, task) = http_server::serve(app, listen, stop.child_token()).await?;
             println!("http      http://{address} (/healthz, /readyz)");
             Some(task)
         }

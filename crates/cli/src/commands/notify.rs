@@ -279,9 +279,8 @@ async fn serve(args: NotifyRunArgs) -> Result<ExitCode> {
     )
     .await
     .context("starting the notifier")?;
-    let readiness = Arc::new(health::Readiness::new(&kafka, &args.registry.registry_url)?);
     let (address, server) = http_server::serve(
-        health::router(readiness)
+        health::router(&kafka, &args.registry.registry_url)?
             .merge(handoff_notify::api::standalone_router(notifier.ack.clone())),
         args.http_listen,
         stop.child_token(),

@@ -181,8 +181,7 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
         }
     );
 
-    let readiness = Arc::new(health::Readiness::new(&kafka, &registry_url)?);
-    let mut app = health::router(readiness)
+    let mut app = health::router(&kafka, &registry_url)?
         .merge(handoff_views::api::router(views.api.clone()))
         .merge(handoff_notify::api::router(notifier.ack.clone()));
     let tokens = views.api.tokens.clone();

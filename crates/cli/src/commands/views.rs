@@ -79,9 +79,9 @@ pub async fn run(args: ViewsArgs) -> Result<ExitCode> {
     let views = service::start(&kafka, codec, config, stop.child_token())
         .await
         .context("starting the views")?;
-    let readiness = Arc::new(health::Readiness::new(&kafka, &args.registry.registry_url)?);
     let (address, server) = http_server::serve(
-        health::router(readiness).merge(handoff_views::api::router(views.api.clone())),
+        health::router(&kafka, &args.registry.registry_url)?
+            .merge(handoff_views::api::router(views.api.clone())),
         args.http_listen,
         stop.child_token(),
     )
