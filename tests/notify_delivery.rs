@@ -683,6 +683,73 @@ async fn an_acknowledged_follow_up_stops_the_escalation() {
     stack.stop().await;
 }
 
+/// A deadline must fire while events keep arriving: the notifier used to
+/// fire timers only after a second with no record, which steady traffic
+/// never gives. One FTA's follow-up deadline falls ten seconds in; other
+/// children's FTAs arrive every 300 ms throughout, and the escalation
+/// must reach the supervisors before that traffic stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadline_fires_under_steady_traffic() {
+    let stack = Stack::start().await;
+    stack.codec().register_catalogue().await.unwrap();
+    let hooks = WebhookReceiver::start(SECRET).await;
+    let smtp = SmtpReceiver::start(stack.data_dir());
+    std::env::set_var("HANDOFF_TEST_SECRET_STEADY", SECRET);
+    let location = StoreLocation::Sqlite(stack.data_dir().join("notify.db"));
+    let stop = CancellationToken::new();
+    let settings = config(
+        &hooks,
+        &smtp.url(),
+        "HANDOFF_TEST_SECRET_STEADY",
+        "fta_follow_up_within_days = 1",
+    );
+    let tokens = Tokens { tokens: vec![] };
+    let notifier = start_notifier(&stack, &location, settings, tokens, &stop).await;
+    let producer = handoff_bus::EventProducer::new(&stack.kafka, stack.codec()).unwrap();
+    let due_soon = Timestamp(Timestamp::now().0 - 86_400_000 + 10_000);
+    producer
+        .publish(&fta("A310000001", due_soon), None)
+        .await
+        .unwrap();
+
+    let mut last_sent = tokio::time::Instant::now();
+    let mut longest_gap = Duration::ZERO;
+    let deadline = last_sent + Duration::from_secs(60);
+    let mut n = 0;
+    let escalation = loop {
+        if let Some(mail) = smtp.messages().into_iter().next() {
+            break mail;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no escalation after 60 s of steady traffic"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        n += 1;
+        // Hearings now: these children's deadlines are a day away.
+        let other = format!("A3200{n:05}");
+        producer
+            .publish(&fta(&other, Timestamp::now()), None)
+            .await
+            .unwrap();
+        longest_gap = longest_gap.max(last_sent.elapsed());
+        last_sent = tokio::time::Instant::now();
+    };
+    // The traffic never paused for the second the old rule waited for.
+    assert!(longest_gap < Duration::from_secs(1), "{longest_gap:?}");
+    assert!(n >= 20, "only {n} events of traffic before the deadline");
+    assert!(escalation["subject"]
+        .as_str()
+        .unwrap()
+        .contains("fta_without_follow_up"));
+    assert!(escalation["body"].as_str().unwrap().contains("A310000001"));
+    stop.cancel();
+    for task in notifier.tasks {
+        task.await.unwrap();
+    }
+    stack.stop().await;
+}
+
 /// Time from the broker acknowledging an FTA to ERO's webhook receiving
 /// its notification, for FTAs published one every 50 ms. Printed for the
 /// issue note (the benchmark makes it formal); the test asserts each FTA

@@ -8,7 +8,7 @@
 //! member and assign everything again. On Apache Kafka this fires only if
 //! an owner hangs, and then a rebalance is the right move too.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,52 +17,95 @@ use crate::sink::{OffsetReader, TopicPartition};
 use crate::watermarks::topic_ends;
 use crate::KafkaConfig;
 
-/// What the watchdog found: the partitions to complain about.
+/// What one look found among the partitions behind their end.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Finding {
+    /// Every partition behind moved within the period, or has not waited
+    /// a whole period yet.
+    Moving,
+    /// Partitions this instance holds waited a whole period while others
+    /// it holds moved. On a long catch-up the fetcher serves partitions
+    /// in turn (Tansu fills a fetch from the first partitions asked for),
+    /// so this is a queue, not a fault: a rejoin would revoke everything
+    /// and throw the prefetched records away. At 448,820 children the
+    /// views rejoined every 45 s for this until they read partitions in
+    /// that order anyway.
+    Queued(Vec<TopicPartition>),
+    /// Partitions with no working owner: held by another instance (or by
+    /// none) that has not moved them, or held here while nothing here
+    /// moved. A rejoin reassigns them.
+    Stalled(Vec<TopicPartition>),
+}
+
+/// What the watchdog remembers between looks.
 #[derive(Debug, Default)]
 pub struct Progress {
-    /// Per partition: the stored offset last seen and when it last moved.
+    /// Per partition: the stored offset last seen and when its clock last
+    /// started (it moved, or a finding was reported).
     seen: HashMap<TopicPartition, (Option<i64>, Instant)>,
+    /// When a partition this instance holds last moved.
+    held_moved: Option<Instant>,
 }
 
 impl Progress {
-    /// Records one look; returns the partitions behind their end that
-    /// have not moved for `stalled_after`.
+    /// Records one look: `ends` of every partition, the sink's `stored`
+    /// offsets, and the partitions this instance `held` at the time.
     ///
-    /// Any answer means a rejoin, which revokes and reassigns every
+    /// A stall means a rejoin, which revokes and reassigns every
     /// partition, so every partition's clock starts again then: each
     /// waited on its own clock before, and at full scale (one instance,
     /// eighteen partitions, a session timeout that had just revoked them
     /// all) the next look always found another partition past its time,
     /// rejoined again before anything could be fetched, and the views
-    /// stood still for good.
+    /// stood still for good. A queue restarts only the queued partitions'
+    /// clocks, so each is reported once a period.
     pub fn observe(
         &mut self,
         ends: &HashMap<TopicPartition, i64>,
         stored: &HashMap<TopicPartition, i64>,
+        held: &HashSet<TopicPartition>,
         now: Instant,
         stalled_after: Duration,
-    ) -> Vec<TopicPartition> {
-        let mut stalled = Vec::new();
+    ) -> Finding {
+        let mut waited = Vec::new();
         for (tp, end) in ends {
             let at = stored.get(tp).copied();
             let entry = self.seen.entry(tp.clone()).or_insert((at, now));
             if entry.0 != at {
                 *entry = (at, now);
+                if held.contains(tp) {
+                    self.held_moved = Some(now);
+                }
             }
             let behind = at.unwrap_or(0) < *end;
             if behind && now.duration_since(entry.1) >= stalled_after {
-                stalled.push(tp.clone());
+                waited.push(tp.clone());
             }
         }
-        if !stalled.is_empty() {
-            for entry in self.seen.values_mut() {
-                entry.1 = now;
-            }
+        if waited.is_empty() {
+            return Finding::Moving;
         }
-        stalled.sort();
-        stalled
+        waited.sort();
+        let here_moving = self
+            .held_moved
+            .is_some_and(|t| now.duration_since(t) < stalled_after);
+        if here_moving && waited.iter().all(|tp| held.contains(tp)) {
+            for tp in &waited {
+                if let Some(entry) = self.seen.get_mut(tp) {
+                    entry.1 = now;
+                }
+            }
+            return Finding::Queued(waited);
+        }
+        for entry in self.seen.values_mut() {
+            entry.1 = now;
+        }
+        Finding::Stalled(waited)
     }
 }
+
+/// The partitions an instance holds right now (its consumer's assignment).
+pub type Held = Box<dyn Fn() -> HashSet<TopicPartition> + Send>;
 
 /// Runs the watchdog on its own thread (its broker and store calls block)
 /// until `stop` is set; sets `rejoin` when a partition stalls.
@@ -70,6 +113,7 @@ pub fn spawn(
     kafka: KafkaConfig,
     topics: Vec<String>,
     reader: Arc<dyn OffsetReader>,
+    held: Held,
     stalled_after: Duration,
     rejoin: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
@@ -87,14 +131,21 @@ pub fn spawn(
             let Ok(stored) = reader.stored(&partitions) else {
                 continue;
             };
-            let stalled = progress.observe(&ends, &stored, Instant::now(), stalled_after);
-            if !stalled.is_empty() {
-                tracing::warn!(
-                    partitions = ?stalled,
+            match progress.observe(&ends, &stored, &held(), Instant::now(), stalled_after) {
+                Finding::Moving => {}
+                Finding::Queued(partitions) => tracing::info!(
+                    partitions = ?partitions,
                     after = ?stalled_after,
-                    "partitions behind with no progress; rejoining the group so they are assigned again"
-                );
-                rejoin.store(true, Ordering::Relaxed);
+                    "partitions held here wait behind others being read; not rejoining"
+                ),
+                Finding::Stalled(partitions) => {
+                    tracing::warn!(
+                        partitions = ?partitions,
+                        after = ?stalled_after,
+                        "partitions behind with no progress; rejoining the group so they are assigned again"
+                    );
+                    rejoin.store(true, Ordering::Relaxed);
+                }
             }
         }
     });
@@ -108,8 +159,13 @@ mod tests {
         ("t".to_owned(), p)
     }
 
+    fn held(partitions: &[i32]) -> HashSet<TopicPartition> {
+        partitions.iter().map(|p| tp(*p)).collect()
+    }
+
     #[test]
     fn only_a_partition_behind_and_unmoving_is_stalled() {
+        // Held by another instance: this one holds nothing.
         let mut progress = Progress::default();
         let t0 = Instant::now();
         let after = Duration::from_secs(30);
@@ -117,19 +173,27 @@ mod tests {
         // 0 moves, 1 sits behind, 2 is empty (nothing to read).
         let look = |progress: &mut Progress, s0: i64, secs: u64| {
             let stored = HashMap::from([(tp(0), s0), (tp(1), 40)]);
-            progress.observe(&ends, &stored, t0 + Duration::from_secs(secs), after)
+            progress.observe(
+                &ends,
+                &stored,
+                &held(&[]),
+                t0 + Duration::from_secs(secs),
+                after,
+            )
         };
-        assert!(look(&mut progress, 10, 0).is_empty());
-        assert!(look(&mut progress, 20, 20).is_empty());
-        assert_eq!(look(&mut progress, 30, 31), vec![tp(1)]);
+        assert_eq!(look(&mut progress, 10, 0), Finding::Moving);
+        assert_eq!(look(&mut progress, 20, 20), Finding::Moving);
+        assert_eq!(look(&mut progress, 30, 31), Finding::Stalled(vec![tp(1)]));
         // Not again until another period has passed.
-        assert!(look(&mut progress, 40, 40).is_empty());
-        assert_eq!(look(&mut progress, 50, 62), vec![tp(1)]);
+        assert_eq!(look(&mut progress, 40, 40), Finding::Moving);
+        assert_eq!(look(&mut progress, 50, 62), Finding::Stalled(vec![tp(1)]));
         // Caught up: no longer stalled.
         let stored = HashMap::from([(tp(0), 100), (tp(1), 100)]);
-        assert!(progress
-            .observe(&ends, &stored, t0 + Duration::from_secs(200), after)
-            .is_empty());
+        let at = t0 + Duration::from_secs(200);
+        assert_eq!(
+            progress.observe(&ends, &stored, &held(&[]), at, after),
+            Finding::Moving
+        );
     }
 
     #[test]
@@ -140,24 +204,70 @@ mod tests {
         let mut progress = Progress::default();
         let t0 = Instant::now();
         let after = Duration::from_secs(45);
+        let none = held(&[]);
         let ends = HashMap::from([(tp(0), 100), (tp(1), 100), (tp(2), 100)]);
         let mut stored = HashMap::from([(tp(0), 10), (tp(1), 10), (tp(2), 10)]);
         let at = |secs: u64| t0 + Duration::from_secs(secs);
-        assert!(progress.observe(&ends, &stored, at(0), after).is_empty());
+        let mut look =
+            |stored: &HashMap<_, _>, secs| progress.observe(&ends, stored, &none, at(secs), after);
+        assert_eq!(look(&stored, 0), Finding::Moving);
         stored.insert(tp(1), 20);
-        assert!(progress.observe(&ends, &stored, at(10), after).is_empty());
+        assert_eq!(look(&stored, 10), Finding::Moving);
         stored.insert(tp(2), 30);
-        assert!(progress.observe(&ends, &stored, at(20), after).is_empty());
-        assert_eq!(progress.observe(&ends, &stored, at(46), after), vec![tp(0)]);
+        assert_eq!(look(&stored, 20), Finding::Moving);
+        assert_eq!(look(&stored, 46), Finding::Stalled(vec![tp(0)]));
         for secs in [56, 66, 76, 86] {
-            assert!(
-                progress.observe(&ends, &stored, at(secs), after).is_empty(),
+            assert_eq!(
+                look(&stored, secs),
+                Finding::Moving,
                 "rejoined again at {secs} s"
             );
         }
         assert_eq!(
-            progress.observe(&ends, &stored, at(92), after),
-            vec![tp(0), tp(1), tp(2)]
+            look(&stored, 92),
+            Finding::Stalled(vec![tp(0), tp(1), tp(2)])
         );
+    }
+
+    #[test]
+    fn partitions_held_here_waiting_behind_others_are_a_queue_until_nothing_here_moves() {
+        // One instance holds all three; the fetcher serves 0 while 1 and 2
+        // wait their turn, as on a long catch-up.
+        let mut progress = Progress::default();
+        let t0 = Instant::now();
+        let after = Duration::from_secs(30);
+        let all = held(&[0, 1, 2]);
+        let ends = HashMap::from([(tp(0), 100), (tp(1), 100), (tp(2), 100)]);
+        let mut look = |s0: i64, secs: u64| {
+            let stored = HashMap::from([(tp(0), s0), (tp(1), 40), (tp(2), 40)]);
+            progress.observe(&ends, &stored, &all, t0 + Duration::from_secs(secs), after)
+        };
+        assert_eq!(look(10, 0), Finding::Moving);
+        assert_eq!(look(20, 20), Finding::Moving);
+        assert_eq!(look(30, 31), Finding::Queued(vec![tp(1), tp(2)]));
+        // Reported once a period, not at every look.
+        assert_eq!(look(40, 40), Finding::Moving);
+        assert_eq!(look(50, 62), Finding::Queued(vec![tp(1), tp(2)]));
+        // 0 stops too: nothing held here has moved for a period.
+        assert_eq!(look(50, 70), Finding::Moving);
+        assert_eq!(look(50, 93), Finding::Stalled(vec![tp(0), tp(1), tp(2)]));
+    }
+
+    #[test]
+    fn a_partition_held_elsewhere_stalls_even_while_this_instance_moves() {
+        // 2 belongs to a member that was killed; this instance's own
+        // partitions moving must not hide it.
+        let mut progress = Progress::default();
+        let t0 = Instant::now();
+        let after = Duration::from_secs(30);
+        let mine = held(&[0, 1]);
+        let ends = HashMap::from([(tp(0), 100), (tp(1), 100), (tp(2), 100)]);
+        let mut look = |s: i64, secs: u64| {
+            let stored = HashMap::from([(tp(0), s), (tp(1), s), (tp(2), 10)]);
+            progress.observe(&ends, &stored, &mine, t0 + Duration::from_secs(secs), after)
+        };
+        assert_eq!(look(10, 0), Finding::Moving);
+        assert_eq!(look(20, 20), Finding::Moving);
+        assert_eq!(look(30, 31), Finding::Stalled(vec![tp(2)]));
     }
 }

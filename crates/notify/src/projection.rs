@@ -380,34 +380,57 @@ impl Notifier {
         )))
     }
 
-    /// Fires every timer due by the clock, in one transaction.
-    pub async fn fire_due_timers(&mut self) -> Result<usize, SinkError> {
-        let Some(clock) = self.clock().await? else {
-            return Ok(0);
+    /// Fires up to `TIMER_PAGE` timers due by `clock`, in order, starting
+    /// after `after` (the last timer of the page before). Every timer it
+    /// looks at leaves the due set (fired, or found moot, and deleted; or
+    /// moved past the clock), so a page never sees one twice.
+    async fn fire_due_page(
+        &mut self,
+        clock: Timestamp,
+        history_until: Option<i64>,
+        after: Option<&TimerKey>,
+    ) -> Result<TimerPage, SinkError> {
+        let (sql, params) = match after {
+            None => (
+                "SELECT rule, a_number, key, due, repeat_every, firings FROM timers WHERE due <= ?1 ORDER BY due, rule, a_number, key LIMIT ?2",
+                vec![clock.0.into(), TIMER_PAGE.into()],
+            ),
+            Some(k) => (
+                "SELECT rule, a_number, key, due, repeat_every, firings FROM timers WHERE due <= ?1 AND due >= ?3 AND (due, rule, a_number, key) > (?3, ?4, ?5, ?6) ORDER BY due, rule, a_number, key LIMIT ?2",
+                vec![
+                    clock.0.into(),
+                    TIMER_PAGE.into(),
+                    k.due.into(),
+                    k.rule.as_str().into(),
+                    k.a_number.as_str().into(),
+                    k.key.as_str().into(),
+                ],
+            ),
         };
-        let history_until = self.clock_at("history_until").await?;
-        let due = self
-            .store
-            .query(
-                "SELECT rule, a_number, key, due, repeat_every, firings FROM timers WHERE due <= ?1 ORDER BY due, rule, a_number, key",
-                vec![clock.0.into()],
-            )
-            .await
-            .map_err(sink_error)?;
-        let mut fired = 0;
+        let due = self.store.query(sql, params).await.map_err(sink_error)?;
+        let full = i64::try_from(due.len()).unwrap_or(i64::MAX) >= TIMER_PAGE;
+        let mut page = TimerPage::default();
         let mut states: HashMap<String, ChildState> = HashMap::new();
         for row in due {
             let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-            let Some(rule) = Rule::parse(&text(&row[0])) else {
+            let looked_at = TimerKey {
+                due: row[3].as_i64().unwrap_or_default(),
+                rule: text(&row[0]),
+                a_number: text(&row[1]),
+                key: text(&row[2]),
+            };
+            let Some(rule) = Rule::parse(&looked_at.rule) else {
+                page.last = Some(looked_at);
                 continue;
             };
             let mut timer = Timer {
                 rule,
-                a_number: text(&row[1]),
-                key: text(&row[2]),
-                due: Timestamp(row[3].as_i64().unwrap_or_default()),
+                a_number: looked_at.a_number.clone(),
+                key: looked_at.key.clone(),
+                due: Timestamp(looked_at.due),
                 repeat_every_ms: row[4].as_i64(),
             };
+            page.last = Some(looked_at);
             let mut firings = row[5].as_i64().unwrap_or_default() as u32;
             if !states.contains_key(&timer.a_number) {
                 let events = self.events_of(&timer.a_number).await?;
@@ -424,7 +447,7 @@ impl Notifier {
             if let Some(trigger) = on_timer(&timer, firings, state) {
                 let history = history_until.is_some_and(|h| timer.due.0 <= h);
                 self.enqueue(&trigger, &timer.a_number, history).await?;
-                fired += 1;
+                page.fired += 1;
                 firings += 1;
                 if let Some(every) = timer.repeat_every_ms.filter(|e| *e > 0) {
                     while timer.due <= clock {
@@ -458,8 +481,34 @@ impl Notifier {
                     .map_err(sink_error)?;
             }
         }
-        Ok(fired)
+        if !full {
+            page.last = None;
+        }
+        Ok(page)
     }
+}
+
+/// Timers fired per transaction. A history's catch-up leaves hundreds of
+/// thousands due at once (every released child's NTA deadline): fired in
+/// one transaction they held every child's state in memory, over 1 GB at
+/// 448,820 children (BENCHMARKS.md), and the write lock for minutes.
+const TIMER_PAGE: i64 = 500;
+
+/// A timer's place in the firing order (`due, rule, a_number, key`).
+#[derive(Debug, Clone)]
+struct TimerKey {
+    due: i64,
+    rule: String,
+    a_number: String,
+    key: String,
+}
+
+/// What one page of due timers did.
+#[derive(Debug, Default)]
+struct TimerPage {
+    fired: usize,
+    /// The last timer looked at, when the page was full (more may be due).
+    last: Option<TimerKey>,
 }
 
 struct Reader(StoreLocation);
@@ -521,23 +570,35 @@ impl Sink for Notifier {
         if due.is_empty() {
             return Ok(());
         }
-        self.store.begin().await.map_err(sink_error)?;
-        self.enqueued = false;
-        match self.fire_due_timers().await {
-            Ok(fired) => {
-                self.store.commit().await.map_err(sink_error)?;
-                if self.enqueued {
-                    self.wake.send_modify(|n| *n = n.wrapping_add(1));
+        let history_until = self.clock_at("history_until").await?;
+        let mut fired = 0;
+        let mut after = None;
+        loop {
+            self.store.begin().await.map_err(sink_error)?;
+            self.enqueued = false;
+            let page = match self
+                .fire_due_page(clock, history_until, after.as_ref())
+                .await
+            {
+                Ok(page) => page,
+                Err(e) => {
+                    self.store.rollback().await;
+                    return Err(e);
                 }
-                if fired > 0 {
-                    tracing::info!(fired, "timers fired");
-                }
-                Ok(())
+            };
+            self.store.commit().await.map_err(sink_error)?;
+            if self.enqueued {
+                self.wake.send_modify(|n| *n = n.wrapping_add(1));
             }
-            Err(e) => {
-                self.store.rollback().await;
-                Err(e)
+            fired += page.fired;
+            match page.last {
+                Some(last) => after = Some(last),
+                None => break,
             }
         }
+        if fired > 0 {
+            tracing::info!(fired, "timers fired");
+        }
+        Ok(())
     }
 }
