@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -110,12 +110,14 @@ pub trait Sink: Send + 'static {
     ) -> impl Future<Output = Result<(), SinkError>> + Send;
 
     /// Called every second while no record has arrived for a second, and
-    /// every `IDLE_UNDER_TRAFFIC` while records keep arriving but each
-    /// batch drained the client's queue (live traffic, not a backlog):
-    /// either way the sink holds everything fetched for its partitions. A
-    /// sink with deadlines fires those due here, with the whole story
-    /// applied. Steady traffic must not hold deadlines back: at 1,000
-    /// events/s no second is ever quiet.
+    /// every `IDLE_UNDER_TRAFFIC` while records keep arriving but fewer
+    /// than a batch wait on the broker, over all partitions (live traffic,
+    /// not a backlog): either way the sink holds the whole story up to a
+    /// moment ago. A sink with deadlines fires those due here. Steady
+    /// traffic must not hold deadlines back (at 1,000 events/s no second
+    /// is ever quiet), and a catch-up must not fire them on half a story:
+    /// one consumer reads Tansu's partitions largely in turn, so a child's
+    /// release may be applied long before the NTA served on another topic.
     fn idle(&mut self) -> impl Future<Output = Result<(), SinkError>> + Send {
         async { Ok(()) }
     }
@@ -280,11 +282,11 @@ impl ConsumerContext for SinkContext {
 }
 
 /// Sets its flag when dropped.
-struct StopOnDrop(Arc<AtomicBool>);
+struct StopOnDrop(Arc<crate::stall::Signals>);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.0.stop.store(true, Ordering::Relaxed);
     }
 }
 
@@ -379,10 +381,9 @@ impl<S: Sink> SinkRunner<S> {
     /// Consumes and applies until shutdown. Returns the sink for inspection.
     pub async fn run(self, shutdown: CancellationToken) -> Result<S, SinkRunError> {
         let SinkRunner { parts, mut sink } = self;
-        let rejoin_requested = Arc::new(AtomicBool::new(false));
-        let watchdog_stop = Arc::new(AtomicBool::new(false));
+        let watchdog = Arc::new(crate::stall::Signals::default());
         // Stops the watchdog however this function returns.
-        let _stop_watchdog = StopOnDrop(watchdog_stop.clone());
+        let _stop_watchdog = StopOnDrop(watchdog.clone());
         let positions = parts.consumer.context().positions.clone();
         crate::stall::spawn(
             parts.kafka.clone(),
@@ -393,20 +394,17 @@ impl<S: Sink> SinkRunner<S> {
                 held.keys().cloned().collect()
             }),
             parts.config.rejoin_when_stalled,
-            rejoin_requested.clone(),
-            watchdog_stop,
+            watchdog.clone(),
         );
         let mut unassigned_since = tokio::time::Instant::now();
         let mut last_batch = tokio::time::Instant::now();
         let mut last_idle = tokio::time::Instant::now();
-        // Whether the last batch took everything the client had queued.
-        let mut drained = true;
         let mut check = tokio::time::interval(Duration::from_secs(1));
         loop {
             let first = tokio::select! {
                 _ = shutdown.cancelled() => return Ok(sink),
                 _ = check.tick() => {
-                    if rejoin_requested.swap(false, Ordering::Relaxed) {
+                    if watchdog.rejoin.swap(false, Ordering::Relaxed) {
                         parts.rejoin()?;
                         unassigned_since = tokio::time::Instant::now();
                     } else if !parts.positions().is_empty() {
@@ -421,7 +419,9 @@ impl<S: Sink> SinkRunner<S> {
                         unassigned_since = tokio::time::Instant::now();
                     }
                     let quiet = last_batch.elapsed() >= Duration::from_secs(1);
-                    if quiet || (drained && last_idle.elapsed() >= IDLE_UNDER_TRAFFIC) {
+                    let live = watchdog.backlog.load(Ordering::Relaxed)
+                        < i64::try_from(parts.config.max_batch).unwrap_or(i64::MAX);
+                    if quiet || (live && last_idle.elapsed() >= IDLE_UNDER_TRAFFIC) {
                         last_idle = tokio::time::Instant::now();
                         if let Err(e) = sink.idle().await {
                             tracing::warn!(error = %e, "the sink's idle work failed; retrying");
@@ -453,7 +453,6 @@ impl<S: Sink> SinkRunner<S> {
                     Err(_) => break,
                 }
             }
-            drained = outcomes.len() < parts.config.max_batch;
             parts.check_failure()?;
             if shutdown.is_cancelled() {
                 // Not applied: read again at the next start, from the

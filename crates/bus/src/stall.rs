@@ -9,7 +9,7 @@
 //! an owner hangs, and then a rebalance is the right move too.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -107,22 +107,53 @@ impl Progress {
 /// The partitions an instance holds right now (its consumer's assignment).
 pub type Held = Box<dyn Fn() -> HashSet<TopicPartition> + Send>;
 
+/// What the watchdog tells the consumer loop, and how the loop stops it.
+#[derive(Debug)]
+pub struct Signals {
+    /// Set when partitions stalled: the loop should rejoin the group.
+    pub rejoin: AtomicBool,
+    /// Records on the broker the sink has not stored yet, over every
+    /// partition of its topics, at the last look (`i64::MAX` before the
+    /// first). The store's offsets and the broker's ends are exact where
+    /// the consumer's own lag statistics are not: they say nothing for a
+    /// partition it has not fetched from yet, which on a catch-up can be
+    /// most of them.
+    pub backlog: AtomicI64,
+    pub stop: AtomicBool,
+}
+
+impl Default for Signals {
+    fn default() -> Self {
+        Signals {
+            rejoin: AtomicBool::new(false),
+            backlog: AtomicI64::new(i64::MAX),
+            stop: AtomicBool::new(false),
+        }
+    }
+}
+
+/// Records behind their ends, summed over `ends`.
+pub fn backlog(ends: &HashMap<TopicPartition, i64>, stored: &HashMap<TopicPartition, i64>) -> i64 {
+    ends.iter()
+        .map(|(tp, end)| (end - stored.get(tp).copied().unwrap_or(0)).max(0))
+        .sum()
+}
+
 /// Runs the watchdog on its own thread (its broker and store calls block)
-/// until `stop` is set; sets `rejoin` when a partition stalls.
+/// until `signals.stop` is set.
 pub fn spawn(
     kafka: KafkaConfig,
     topics: Vec<String>,
     reader: Arc<dyn OffsetReader>,
     held: Held,
     stalled_after: Duration,
-    rejoin: Arc<AtomicBool>,
-    stop: Arc<AtomicBool>,
+    signals: Arc<Signals>,
 ) {
     std::thread::spawn(move || {
         let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
         let mut progress = Progress::default();
         let every = (stalled_after / 6).max(Duration::from_millis(500));
-        while !stop.load(Ordering::Relaxed) {
+        while !signals.stop.load(Ordering::Relaxed) {
             std::thread::sleep(every);
             let Ok(ends) = topic_ends(&kafka, &topics) else {
                 continue; // the broker is away; the consumer will say so
@@ -131,6 +162,9 @@ pub fn spawn(
             let Ok(stored) = reader.stored(&partitions) else {
                 continue;
             };
+            signals
+                .backlog
+                .store(backlog(&ends, &stored), Ordering::Relaxed);
             match progress.observe(&ends, &stored, &held(), Instant::now(), stalled_after) {
                 Finding::Moving => {}
                 Finding::Queued(partitions) => tracing::info!(
@@ -144,7 +178,7 @@ pub fn spawn(
                         after = ?stalled_after,
                         "partitions behind with no progress; rejoining the group so they are assigned again"
                     );
-                    rejoin.store(true, Ordering::Relaxed);
+                    signals.rejoin.store(true, Ordering::Relaxed);
                 }
             }
         }
@@ -251,6 +285,16 @@ mod tests {
         // 0 stops too: nothing held here has moved for a period.
         assert_eq!(look(50, 70), Finding::Moving);
         assert_eq!(look(50, 93), Finding::Stalled(vec![tp(0), tp(1), tp(2)]));
+    }
+
+    #[test]
+    fn the_backlog_counts_every_partition_including_those_never_read() {
+        let ends = HashMap::from([(tp(0), 100), (tp(1), 50), (tp(2), 0)]);
+        // 1 has nothing stored yet; 0 is ahead of a stale end.
+        let stored = HashMap::from([(tp(0), 120), (tp(2), 0)]);
+        assert_eq!(backlog(&ends, &stored), 50);
+        let stored = HashMap::from([(tp(0), 90), (tp(1), 50)]);
+        assert_eq!(backlog(&ends, &stored), 10);
     }
 
     #[test]
