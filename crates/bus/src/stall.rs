@@ -7,6 +7,10 @@
 //! with the rest; rejoining the group makes the coordinator drop the dead
 //! member and assign everything again. On Apache Kafka this fires only if
 //! an owner hangs, and then a rebalance is the right move too.
+//!
+//! The same look gives the sink's backlog (records not yet stored, over
+//! every partition), which tells the consumer loop whether it is live or
+//! still catching up (`Signals::backlog`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
