@@ -89,8 +89,9 @@ async fn run_until_caught_up(stack: &Stack, location: &StoreLocation) {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    // Idle for a moment: due timers fire.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Idle for a moment: due timers fire (a second's quiet, the watchdog's
+    // fresh look finding nothing behind, the next second's tick).
+    tokio::time::sleep(Duration::from_secs(6)).await;
     stop.cancel();
     task.await.unwrap().unwrap();
 }

@@ -139,7 +139,9 @@ async fn wait_all_delivered(stack: &Stack, store: &Store, within: Duration) {
         let done = applied >= total && pending == 0;
         match (done, quiet_since) {
             (true, None) => quiet_since = Some(tokio::time::Instant::now()),
-            (true, Some(t)) if t.elapsed() > Duration::from_secs(3) => return,
+            // Long enough for due timers to fire (they wait on a quiet
+            // second and the watchdog's look), which would add pending rows.
+            (true, Some(t)) if t.elapsed() > Duration::from_secs(6) => return,
             (false, _) => quiet_since = None,
             _ => {}
         }

@@ -109,11 +109,12 @@ pub trait Sink: Send + 'static {
         offsets: &[OffsetAdvance],
     ) -> impl Future<Output = Result<(), SinkError>> + Send;
 
-    /// Called every second while no record has arrived for a second, and
-    /// every `IDLE_UNDER_TRAFFIC` while records keep arriving but fewer
-    /// than a batch wait on the broker, over all partitions (live traffic,
-    /// not a backlog): either way the sink holds the whole story up to a
-    /// moment ago. A sink with deadlines fires those due here. Steady
+    /// Called once fewer than a batch of records wait on the broker, over
+    /// all partitions (live traffic, not a backlog): every second while
+    /// none has arrived for a second, and every `IDLE_UNDER_TRAFFIC` while
+    /// they keep arriving. Either way the sink holds the whole story up to
+    /// a moment ago. Also called every second once nothing has arrived for
+    /// `QUIET_WITH_A_BACKLOG`, whatever the backlog says. A sink with deadlines fires those due here. Steady
     /// traffic must not hold deadlines back (at 1,000 events/s no second
     /// is ever quiet), and a catch-up must not fire them on half a story:
     /// one consumer reads Tansu's partitions largely in turn, so a child's
@@ -125,6 +126,26 @@ pub trait Sink: Send + 'static {
 
 /// How often `Sink::idle` runs while live records keep arriving.
 const IDLE_UNDER_TRAFFIC: Duration = Duration::from_secs(5);
+
+/// How long nothing must arrive before `Sink::idle` runs although the
+/// watchdog still counts a backlog: the count can stay high for reasons
+/// no wait will mend (partitions held by a member that died, a watchdog
+/// that cannot reach the broker), and deadlines must not wait on it for
+/// ever. A catch-up that merely pauses resumes well within this.
+const QUIET_WITH_A_BACKLOG: Duration = Duration::from_secs(60);
+
+/// Whether the consumer loop runs `Sink::idle` now (see there), given how
+/// long since the last record and the last idle run, and the watchdog's
+/// count of records not yet stored.
+fn idle_is_due(quiet_for: Duration, since_idle: Duration, backlog: i64, max_batch: usize) -> bool {
+    let timely = quiet_for >= Duration::from_secs(1) || since_idle >= IDLE_UNDER_TRAFFIC;
+    (caught_up(backlog, max_batch) && timely) || quiet_for >= QUIET_WITH_A_BACKLOG
+}
+
+/// Fewer than a batch of records wait on the broker: live traffic.
+fn caught_up(backlog: i64, max_batch: usize) -> bool {
+    backlog < i64::try_from(max_batch).unwrap_or(i64::MAX)
+}
 
 #[derive(Debug, Clone)]
 pub struct SinkRunnerConfig {
@@ -418,10 +439,12 @@ impl<S: Sink> SinkRunner<S> {
                         parts.rejoin()?;
                         unassigned_since = tokio::time::Instant::now();
                     }
-                    let quiet = last_batch.elapsed() >= Duration::from_secs(1);
-                    let live = watchdog.backlog.load(Ordering::Relaxed)
-                        < i64::try_from(parts.config.max_batch).unwrap_or(i64::MAX);
-                    if quiet || (live && last_idle.elapsed() >= IDLE_UNDER_TRAFFIC) {
+                    let backlog = watchdog.backlog.load(Ordering::Relaxed);
+                    let quiet_for = last_batch.elapsed();
+                    if quiet_for >= Duration::from_secs(1) && !caught_up(backlog, parts.config.max_batch) {
+                        watchdog.look_now.store(true, Ordering::Relaxed);
+                    }
+                    if idle_is_due(quiet_for, last_idle.elapsed(), backlog, parts.config.max_batch) {
                         last_idle = tokio::time::Instant::now();
                         if let Err(e) = sink.idle().await {
                             tracing::warn!(error = %e, "the sink's idle work failed; retrying");
@@ -755,5 +778,36 @@ impl Parts {
         if let Err(e) = self.consumer.commit(&tpl, CommitMode::Async) {
             tracing::debug!(error = %e, "lag commit failed (harmless: offsets live in the sink)");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    #[test]
+    fn a_quiet_second_runs_idle_only_when_caught_up() {
+        assert!(idle_is_due(S(1), S(1), 0, 500));
+        assert!(idle_is_due(S(1), S(1), 499, 500));
+        // A catch-up that pauses: the broker still holds a batch or more.
+        assert!(!idle_is_due(S(1), S(1), 500, 500));
+        assert!(!idle_is_due(S(30), S(30), 100_000, 500));
+        // Before the watchdog's first look the backlog is unknown.
+        assert!(!idle_is_due(S(1), S(1), i64::MAX, 500));
+    }
+
+    #[test]
+    fn steady_live_traffic_runs_idle_every_few_seconds() {
+        assert!(!idle_is_due(Duration::ZERO, S(4), 10, 500));
+        assert!(idle_is_due(Duration::ZERO, IDLE_UNDER_TRAFFIC, 10, 500));
+        assert!(!idle_is_due(Duration::ZERO, IDLE_UNDER_TRAFFIC, 5_000, 500));
+    }
+
+    #[test]
+    fn a_long_quiet_runs_idle_whatever_the_backlog_says() {
+        assert!(!idle_is_due(S(59), S(59), i64::MAX, 500));
+        assert!(idle_is_due(QUIET_WITH_A_BACKLOG, S(0), i64::MAX, 500));
     }
 }

@@ -123,6 +123,11 @@ pub struct Signals {
     /// partition it has not fetched from yet, which on a catch-up can be
     /// most of them.
     pub backlog: AtomicI64,
+    /// Set by the loop to have the watchdog look now rather than at its
+    /// next period: a quiet loop that still sees a backlog from the last
+    /// look asks whether it has caught up since, so deadlines do not wait
+    /// a whole period at the end of a catch-up.
+    pub look_now: AtomicBool,
     pub stop: AtomicBool,
 }
 
@@ -131,6 +136,7 @@ impl Default for Signals {
         Signals {
             rejoin: AtomicBool::new(false),
             backlog: AtomicI64::new(i64::MAX),
+            look_now: AtomicBool::new(false),
             stop: AtomicBool::new(false),
         }
     }
@@ -158,7 +164,13 @@ pub fn spawn(
         let mut progress = Progress::default();
         let every = (stalled_after / 6).max(Duration::from_millis(500));
         while !signals.stop.load(Ordering::Relaxed) {
-            std::thread::sleep(every);
+            let since = Instant::now();
+            while since.elapsed() < every
+                && !signals.look_now.swap(false, Ordering::Relaxed)
+                && !signals.stop.load(Ordering::Relaxed)
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
             let Ok(ends) = topic_ends(&kafka, &topics) else {
                 continue; // the broker is away; the consumer will say so
             };

@@ -390,23 +390,23 @@ impl Notifier {
         history_until: Option<i64>,
         after: Option<&TimerKey>,
     ) -> Result<TimerPage, SinkError> {
-        let (sql, params) = match after {
-            None => (
-                "SELECT rule, a_number, key, due, repeat_every, firings FROM timers WHERE due <= ?1 ORDER BY due, rule, a_number, key LIMIT ?2",
-                vec![clock.0.into(), TIMER_PAGE.into()],
-            ),
-            Some(k) => (
-                "SELECT rule, a_number, key, due, repeat_every, firings FROM timers WHERE due <= ?1 AND due >= ?3 AND (due, rule, a_number, key) > (?3, ?4, ?5, ?6) ORDER BY due, rule, a_number, key LIMIT ?2",
-                vec![
-                    clock.0.into(),
-                    TIMER_PAGE.into(),
-                    k.due.into(),
-                    k.rule.as_str().into(),
-                    k.a_number.as_str().into(),
-                    k.key.as_str().into(),
-                ],
-            ),
-        };
+        // The first page starts below every timer, so one query serves all
+        // pages (`due >= ?3` lets the store walk the index from there).
+        let start = after.cloned().unwrap_or(TimerKey {
+            due: i64::MIN,
+            rule: String::new(),
+            a_number: String::new(),
+            key: String::new(),
+        });
+        let sql = "SELECT rule, a_number, key, due, repeat_every, firings FROM timers WHERE due <= ?1 AND due >= ?3 AND (due, rule, a_number, key) > (?3, ?4, ?5, ?6) ORDER BY due, rule, a_number, key LIMIT ?2";
+        let params = vec![
+            clock.0.into(),
+            TIMER_PAGE.into(),
+            start.due.into(),
+            start.rule.into(),
+            start.a_number.into(),
+            start.key.into(),
+        ];
         let due = self.store.query(sql, params).await.map_err(sink_error)?;
         let full = i64::try_from(due.len()).unwrap_or(i64::MAX) >= TIMER_PAGE;
         let mut page = TimerPage::default();
@@ -419,18 +419,18 @@ impl Notifier {
                 a_number: text(&row[1]),
                 key: text(&row[2]),
             };
-            let Some(rule) = Rule::parse(&looked_at.rule) else {
-                page.last = Some(looked_at);
+            let rule = Rule::parse(&looked_at.rule);
+            page.last = Some(looked_at.clone());
+            let Some(rule) = rule else {
                 continue;
             };
             let mut timer = Timer {
                 rule,
-                a_number: looked_at.a_number.clone(),
-                key: looked_at.key.clone(),
+                a_number: looked_at.a_number,
+                key: looked_at.key,
                 due: Timestamp(looked_at.due),
                 repeat_every_ms: row[4].as_i64(),
             };
-            page.last = Some(looked_at);
             let mut firings = row[5].as_i64().unwrap_or_default() as u32;
             if !states.contains_key(&timer.a_number) {
                 let events = self.events_of(&timer.a_number).await?;
