@@ -116,7 +116,8 @@ impl SizeRun<'_> {
             "--http-listen",
             "127.0.0.1:0",
         ]));
-        let views = catch_up::measure(&mut stack, "views", &views_args, &store, within).await?;
+        let views =
+            catch_up::measure(&mut stack, "views", &views_args, &store, None, within).await?;
 
         say(&format!("notify catching up on {events} events"));
         let store = self.dir.join("notify.db");
@@ -134,7 +135,15 @@ impl SizeRun<'_> {
             "--http-listen",
             "127.0.0.1:0",
         ]));
-        let notify = catch_up::measure(&mut stack, "notify", &notify_args, &store, within).await?;
+        let notify = catch_up::measure(
+            &mut stack,
+            "notify",
+            &notify_args,
+            &store,
+            catch_up::NOTIFY_TIMERS_OWED,
+            within,
+        )
+        .await?;
 
         say("replay into SQLite");
         let sqlite = self.dir.join("replay.db");

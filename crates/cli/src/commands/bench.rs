@@ -81,10 +81,14 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode> {
     };
     let bin = std::env::current_exe().context("finding the handoff binary")?;
     let mut work = match &args.work_dir {
-        Some(dir) => tempfile::Builder::new().prefix("bench-").tempdir_in(dir),
-        None => tempfile::Builder::new().prefix("handoff-bench-").tempdir(),
-    }
-    .context("creating the work directory")?;
+        Some(dir) => std::fs::create_dir_all(dir)
+            .and_then(|()| tempfile::Builder::new().prefix("bench-").tempdir_in(dir))
+            .with_context(|| format!("creating a work directory in {}", dir.display())),
+        None => tempfile::Builder::new()
+            .prefix("handoff-bench-")
+            .tempdir()
+            .context("creating a work directory"),
+    }?;
     if args.keep {
         // Kept even when a measurement fails: its logs say why.
         work.disable_cleanup(true);
