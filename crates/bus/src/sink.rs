@@ -114,9 +114,10 @@ pub trait Sink: Send + 'static {
     /// none has arrived for a second, and every `IDLE_UNDER_TRAFFIC` while
     /// they keep arriving. Either way the sink holds the whole story up to
     /// a moment ago. Also called every second once nothing has arrived for
-    /// `QUIET_WITH_A_BACKLOG`, whatever the backlog says. A sink with deadlines fires those due here. Steady
-    /// traffic must not hold deadlines back (at 1,000 events/s no second
-    /// is ever quiet), and a catch-up must not fire them on half a story:
+    /// `QUIET_WITH_A_BACKLOG`, whatever the backlog says. A sink with
+    /// deadlines fires those due here. Steady traffic must not hold
+    /// deadlines back (at 1,000 events/s no second is ever quiet), and a
+    /// catch-up, even one that pauses, must not fire them on half a story:
     /// one consumer reads Tansu's partitions largely in turn, so a child's
     /// release may be applied long before the NTA served on another topic.
     fn idle(&mut self) -> impl Future<Output = Result<(), SinkError>> + Send {
@@ -441,7 +442,8 @@ impl<S: Sink> SinkRunner<S> {
                     }
                     let backlog = watchdog.backlog.load(Ordering::Relaxed);
                     let quiet_for = last_batch.elapsed();
-                    if quiet_for >= Duration::from_secs(1) && !caught_up(backlog, parts.config.max_batch) {
+                    let behind = !caught_up(backlog, parts.config.max_batch);
+                    if behind && quiet_for >= Duration::from_secs(1) {
                         watchdog.look_now.store(true, Ordering::Relaxed);
                     }
                     if idle_is_due(quiet_for, last_idle.elapsed(), backlog, parts.config.max_batch) {
