@@ -29,9 +29,7 @@ pub type Owed = Option<&'static str>;
 /// The notifier's deadlines that fell within the history and have not
 /// fired: it fires them once it has caught up, and that is the part of its
 /// catch-up that once took 1,046 MB (BENCHMARKS.md, "Where the time goes").
-pub const NOTIFY_TIMERS_OWED: Owed = Some(
-    "SELECT COUNT(*) FROM timers WHERE due <= (SELECT at FROM clock WHERE name = 'history_until')",
-);
+pub const NOTIFY_TIMERS_OWED: Owed = Some(handoff_notify::schema::HISTORY_TIMERS_UNFIRED);
 
 /// Starts `handoff <args>` (whose sink keeps its offsets in `store`),
 /// waits until those offsets reach the ends of the agency topics and what

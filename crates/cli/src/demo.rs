@@ -99,8 +99,16 @@ async fn show_notifications(notify: &AckState) -> Result<()> {
             )
             .await
     };
-    // The notifier consumes the same topics as the views; wait until its
-    // outbox stops growing and nothing is left pending.
+    let unfired = || async {
+        let rows = notify
+            .store
+            .query(handoff_notify::schema::HISTORY_TIMERS_UNFIRED, vec![])
+            .await?;
+        Ok::<_, handoff_store::StoreError>(rows.first().and_then(|r| r[0].as_i64()).unwrap_or(0))
+    };
+    // The notifier consumes the same topics as the views; wait until the
+    // history's deadlines have fired, its outbox stops growing and nothing
+    // is left pending.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     let mut last = count().await?;
     loop {
@@ -109,7 +117,8 @@ async fn show_notifications(notify: &AckState) -> Result<()> {
         let pending = now
             .iter()
             .any(|r| r[1].as_str() == Some(handoff_notify::outbox::PENDING));
-        if (now == last && !pending) || tokio::time::Instant::now() > deadline {
+        let settled = now == last && !pending && unfired().await? == 0;
+        if settled || tokio::time::Instant::now() > deadline {
             last = now;
             break;
         }

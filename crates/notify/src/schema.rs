@@ -18,6 +18,14 @@
 //!   replay), whose notifications are kept but not sent.
 //! - `sink_offsets`: consumer offsets, in the same transaction as the rest.
 
+/// How many deadlines that fell within the history have not fired yet.
+/// The notifier fires them once it has caught up (and the watchdog has
+/// seen it caught up), so a caller waiting for a history's whole outcome,
+/// the demo or the bench, waits for this to reach zero as well as for the
+/// offsets.
+pub const HISTORY_TIMERS_UNFIRED: &str =
+    "SELECT COUNT(*) FROM timers WHERE due <= (SELECT at FROM clock WHERE name = 'history_until')";
+
 pub const TABLES: &str = "
 CREATE TABLE IF NOT EXISTS child_events (
     event_id TEXT PRIMARY KEY,
