@@ -136,11 +136,11 @@ const IDLE_UNDER_TRAFFIC: Duration = Duration::from_secs(5);
 const QUIET_WITH_A_BACKLOG: Duration = Duration::from_secs(60);
 
 /// Whether the consumer loop runs `Sink::idle` now (see there), given how
-/// long since the last record and the last idle run, and the watchdog's
-/// count of records not yet stored.
-fn idle_is_due(quiet_for: Duration, since_idle: Duration, backlog: i64, max_batch: usize) -> bool {
+/// long since the last record and the last idle run, and whether the sink
+/// is `caught_up`.
+fn idle_is_due(quiet_for: Duration, since_idle: Duration, caught_up: bool) -> bool {
     let timely = quiet_for >= Duration::from_secs(1) || since_idle >= IDLE_UNDER_TRAFFIC;
-    (caught_up(backlog, max_batch) && timely) || quiet_for >= QUIET_WITH_A_BACKLOG
+    (caught_up && timely) || quiet_for >= QUIET_WITH_A_BACKLOG
 }
 
 /// Fewer than a batch of records wait on the broker: live traffic.
@@ -308,7 +308,7 @@ struct StopOnDrop(Arc<crate::stall::Signals>);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        self.0.stop.store(true, Ordering::Relaxed);
+        self.0.stop();
     }
 }
 
@@ -441,12 +441,12 @@ impl<S: Sink> SinkRunner<S> {
                         unassigned_since = tokio::time::Instant::now();
                     }
                     let backlog = watchdog.backlog.load(Ordering::Relaxed);
+                    let live = caught_up(backlog, parts.config.max_batch);
                     let quiet_for = last_batch.elapsed();
-                    let behind = !caught_up(backlog, parts.config.max_batch);
-                    if behind && quiet_for >= Duration::from_secs(1) {
-                        watchdog.look_now.store(true, Ordering::Relaxed);
+                    if !live && quiet_for >= Duration::from_secs(1) {
+                        watchdog.look_now();
                     }
-                    if idle_is_due(quiet_for, last_idle.elapsed(), backlog, parts.config.max_batch) {
+                    if idle_is_due(quiet_for, last_idle.elapsed(), live) {
                         last_idle = tokio::time::Instant::now();
                         if let Err(e) = sink.idle().await {
                             tracing::warn!(error = %e, "the sink's idle work failed; retrying");
@@ -789,27 +789,32 @@ mod tests {
 
     const S: fn(u64) -> Duration = Duration::from_secs;
 
+    /// `idle_is_due` with the watchdog's `backlog` and a batch of 500.
+    fn due(quiet_for: Duration, since_idle: Duration, backlog: i64) -> bool {
+        idle_is_due(quiet_for, since_idle, caught_up(backlog, 500))
+    }
+
     #[test]
     fn a_quiet_second_runs_idle_only_when_caught_up() {
-        assert!(idle_is_due(S(1), S(1), 0, 500));
-        assert!(idle_is_due(S(1), S(1), 499, 500));
+        assert!(due(S(1), S(1), 0));
+        assert!(due(S(1), S(1), 499));
         // A catch-up that pauses: the broker still holds a batch or more.
-        assert!(!idle_is_due(S(1), S(1), 500, 500));
-        assert!(!idle_is_due(S(30), S(30), 100_000, 500));
+        assert!(!due(S(1), S(1), 500));
+        assert!(!due(S(30), S(30), 100_000));
         // Before the watchdog's first look the backlog is unknown.
-        assert!(!idle_is_due(S(1), S(1), i64::MAX, 500));
+        assert!(!due(S(1), S(1), i64::MAX));
     }
 
     #[test]
     fn steady_live_traffic_runs_idle_every_few_seconds() {
-        assert!(!idle_is_due(Duration::ZERO, S(4), 10, 500));
-        assert!(idle_is_due(Duration::ZERO, IDLE_UNDER_TRAFFIC, 10, 500));
-        assert!(!idle_is_due(Duration::ZERO, IDLE_UNDER_TRAFFIC, 5_000, 500));
+        assert!(!due(Duration::ZERO, S(4), 10));
+        assert!(due(Duration::ZERO, IDLE_UNDER_TRAFFIC, 10));
+        assert!(!due(Duration::ZERO, IDLE_UNDER_TRAFFIC, 5_000));
     }
 
     #[test]
     fn a_long_quiet_runs_idle_whatever_the_backlog_says() {
-        assert!(!idle_is_due(S(59), S(59), i64::MAX, 500));
-        assert!(idle_is_due(QUIET_WITH_A_BACKLOG, S(0), i64::MAX, 500));
+        assert!(!due(S(59), S(59), i64::MAX));
+        assert!(due(QUIET_WITH_A_BACKLOG, S(0), i64::MAX));
     }
 }

@@ -14,7 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::sink::{OffsetReader, TopicPartition};
@@ -123,12 +123,42 @@ pub struct Signals {
     /// partition it has not fetched from yet, which on a catch-up can be
     /// most of them.
     pub backlog: AtomicI64,
-    /// Set by the loop to have the watchdog look now rather than at its
-    /// next period: a quiet loop that still sees a backlog from the last
-    /// look asks whether it has caught up since, so deadlines do not wait
-    /// a whole period at the end of a catch-up.
-    pub look_now: AtomicBool,
-    pub stop: AtomicBool,
+    /// Set (under its lock, then `wake`) when the loop asks for a look
+    /// now (`look_now`), and read by the watchdog's wait.
+    asked: Mutex<bool>,
+    wake: Condvar,
+    stop: AtomicBool,
+}
+
+impl Signals {
+    /// Has the watchdog look now rather than at its next period: a quiet
+    /// loop that still sees a backlog from the last look asks whether it
+    /// has caught up since, so deadlines do not wait a whole period at the
+    /// end of a catch-up.
+    pub fn look_now(&self) {
+        *self.asked.lock().expect("look lock") = true;
+        self.wake.notify_one();
+    }
+
+    /// Ends the watchdog's thread at once.
+    pub fn stop(&self) {
+        let _asked = self.asked.lock().expect("look lock");
+        self.stop.store(true, Ordering::Relaxed);
+        self.wake.notify_one();
+    }
+
+    /// Waits out `period`, unless a look is asked for or the watchdog is
+    /// stopped first.
+    fn wait(&self, period: Duration) {
+        let asked = self.asked.lock().expect("look lock");
+        let (mut asked, _) = self
+            .wake
+            .wait_timeout_while(asked, period, |asked| {
+                !*asked && !self.stop.load(Ordering::Relaxed)
+            })
+            .expect("look lock");
+        *asked = false;
+    }
 }
 
 impl Default for Signals {
@@ -136,7 +166,8 @@ impl Default for Signals {
         Signals {
             rejoin: AtomicBool::new(false),
             backlog: AtomicI64::new(i64::MAX),
-            look_now: AtomicBool::new(false),
+            asked: Mutex::new(false),
+            wake: Condvar::new(),
             stop: AtomicBool::new(false),
         }
     }
@@ -150,7 +181,7 @@ pub fn backlog(ends: &HashMap<TopicPartition, i64>, stored: &HashMap<TopicPartit
 }
 
 /// Runs the watchdog on its own thread (its broker and store calls block)
-/// until `signals.stop` is set.
+/// until `signals.stop()`.
 pub fn spawn(
     kafka: KafkaConfig,
     topics: Vec<String>,
@@ -164,12 +195,9 @@ pub fn spawn(
         let mut progress = Progress::default();
         let every = (stalled_after / 6).max(Duration::from_millis(500));
         while !signals.stop.load(Ordering::Relaxed) {
-            let since = Instant::now();
-            while since.elapsed() < every
-                && !signals.look_now.swap(false, Ordering::Relaxed)
-                && !signals.stop.load(Ordering::Relaxed)
-            {
-                std::thread::sleep(Duration::from_millis(50));
+            signals.wait(every);
+            if signals.stop.load(Ordering::Relaxed) {
+                break;
             }
             let Ok(ends) = topic_ends(&kafka, &topics) else {
                 continue; // the broker is away; the consumer will say so
