@@ -19,7 +19,11 @@ cargo build --workspace --bins
 # them against the binary (commands, flags, topics, ACLs).
 .venv/bin/python scripts/check_deploy.py --handoff "$CARGO_TARGET_DIR/debug/handoff"
 log="$(mktemp)"
-cargo test --workspace 2>&1 | tee "$log"
+# Every test binary runs even when an earlier one fails, so one run tells
+# the whole truth.
+status=0
+cargo test --workspace --no-fail-fast 2>&1 | tee "$log" || status=$?
 # One closing line for the whole run (cargo prints one per test binary).
 awk '/^test result:/ { p += $4; f += $6 } END { printf "%d passed, %d failed\n", p, f }' "$log"
 rm -f "$log"
+exit "$status"

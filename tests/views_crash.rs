@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use handoff_e2e::stores::TestStore;
 use handoff_e2e::views::{agency_topic_ends, applied, wait_caught_up, TestViews};
-use handoff_e2e::{both_stores, handoff_bin, ingest_in_background, Stack};
+use handoff_e2e::{both_stores, handoff_bin, ingest_in_background, run_ingest, Stack};
 use handoff_views::checksum::content_checksum;
 use handoff_views::schema::open_store;
 use rand::{Rng, SeedableRng};
@@ -31,6 +31,11 @@ struct Instances {
 
 impl Instances {
     fn start(&mut self, stack: &Stack, store: &TestStore) -> Child {
+        // On PostgreSQL the instances share the partitions through a group.
+        let scale_out: &[&str] = match store {
+            TestStore::Sqlite(_) => &[],
+            TestStore::Postgres { .. } => &["--scale-out"],
+        };
         let log = stack
             .data_dir()
             .join(format!("views-{}.log", self.logs.len()));
@@ -41,6 +46,7 @@ impl Instances {
             .args(["--registry-url", stack.registry_url()])
             .args(["--store", &store.arg()])
             .args(["--group", "crash", "--http-listen", "127.0.0.1:0"])
+            .args(scale_out)
             .env("RUST_LOG", "info,handoff_bus=debug")
             .stdout(Stdio::null())
             .stderr(file)
@@ -185,4 +191,57 @@ async fn log_end(stack: &Stack) -> i64 {
         .unwrap()
         .values()
         .sum()
+}
+
+/// Scale-out on PostgreSQL: the member holding every partition of the
+/// group is killed, and a new member started in its place must be given
+/// them and catch up on what was published meanwhile, within the bound a
+/// dead member costs: its session timeout (10 s), the coordinator's first
+/// join delay (3 s) and the catch-up itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_member_takes_over_from_a_killed_member_that_held_every_partition() {
+    const BOUND: Duration = Duration::from_secs(45);
+    let stack = Stack::start().await;
+    stack.codec().register_catalogue().await.unwrap();
+    let store = TestStore::postgres();
+    let dir = tempfile::tempdir().unwrap();
+    let config = handoff_gen::GenConfig {
+        children: 300,
+        ..handoff_gen::GenConfig::default()
+    };
+    handoff_gen::generate(&config, dir.path(), |_| {}).unwrap();
+    for agency in ["ice", "hhs"] {
+        let out = run_ingest(&stack, agency, &dir.path().join(agency), &[]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut running = Instances {
+        running: Vec::new(),
+        logs: Vec::new(),
+    };
+    // Alone in the group, the first member holds all nine partitions; it
+    // has read every one of the six with records when it is caught up.
+    let first = running.start(&stack, &store);
+    running.running.push(first);
+    wait_caught_up(&stack.kafka, &store.location(), Duration::from_secs(120)).await;
+    running.running[0].kill().unwrap(); // SIGKILL: it never leaves the group
+    running.running[0].wait().unwrap();
+    let started = tokio::time::Instant::now();
+    running.running[0] = running.start(&stack, &store);
+    let out = run_ingest(&stack, "doj", &dir.path().join("doj"), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_caught_up(&stack.kafka, &store.location(), BOUND).await;
+    println!(
+        "the new member held the dead member's partitions and caught up {:?} after it started",
+        started.elapsed()
+    );
+    drop(running);
+    stack.stop().await;
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use handoff_auth::{new_token, Tokens};
-use handoff_bus::KafkaConfig;
+use handoff_bus::{KafkaConfig, Membership};
 use handoff_events::{topics, Agency};
 use handoff_views::policy::Policy;
 use handoff_views::schema::open_store;
@@ -41,6 +41,7 @@ impl TestViews {
             ViewsConfig {
                 store: store.location(),
                 group: group.to_owned(),
+                membership: Membership::Alone,
                 policy: Policy::shipped(),
                 tokens: Arc::new(Tokens { tokens }),
             },

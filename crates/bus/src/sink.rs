@@ -118,7 +118,7 @@ pub trait Sink: Send + 'static {
     /// deadlines fires those due here. Steady traffic must not hold
     /// deadlines back (at 1,000 events/s no second is ever quiet), and a
     /// catch-up, even one that pauses, must not fire them on half a story:
-    /// one consumer reads Tansu's partitions largely in turn, so a child's
+    /// a consumer may read partitions largely in turn, so a child's
     /// release may be applied long before the NTA served on another topic.
     fn idle(&mut self) -> impl Future<Output = Result<(), SinkError>> + Send {
         async { Ok(()) }
@@ -148,11 +148,28 @@ fn caught_up(backlog: i64, max_batch: usize) -> bool {
     backlog < i64::try_from(max_batch).unwrap_or(i64::MAX)
 }
 
+/// How an instance of a sink comes by its partitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Membership {
+    /// The only instance: it assigns itself every partition of its topics
+    /// (and any a topic gains later) and joins no consumer group, so no
+    /// coordinator can leave it without partitions. The default, and what
+    /// `handoff up` always runs.
+    Alone,
+    /// One of several instances sharing a store (views on PostgreSQL):
+    /// the consumer group's coordinator divides the partitions among them
+    /// and hands a dead member's partitions to the others.
+    Group,
+}
+
 #[derive(Debug, Clone)]
 pub struct SinkRunnerConfig {
-    /// Consumer group; instances of one sink share partitions through it.
+    /// Consumer group: the partitions' owner under `Membership::Group`;
+    /// under `Alone`, only the name the lag-monitoring commits go under.
     pub group_id: String,
     pub topics: Vec<String>,
+    /// Default `Membership::Alone`.
+    pub membership: Membership,
     /// Most events per transaction. Default 500.
     pub max_batch: usize,
     /// How long to wait to fill a batch once it has one event. Default
@@ -160,17 +177,6 @@ pub struct SinkRunnerConfig {
     /// applied at once, while a backlog still fills batches of `max_batch`
     /// (the records are already in the client's queue).
     pub linger: Duration,
-    /// After this long with no partition assigned, leave and rejoin the
-    /// group. Default 15 s. Tansu 0.6's coordinator can leave a member that
-    /// joined after another was killed with an empty assignment and never
-    /// rebalance again; rejoining makes it compute a fresh one. On Apache
-    /// Kafka an instance only sits empty when the group has more instances
-    /// than partitions, and then it rejoins (one rebalance) this often.
-    pub rejoin_when_unassigned: Duration,
-    /// A partition behind its end whose stored offset has not moved for
-    /// this long makes the instance rejoin the group (see `stall`).
-    /// Default 45 s.
-    pub rejoin_when_stalled: Duration,
 }
 
 impl SinkRunnerConfig {
@@ -178,10 +184,9 @@ impl SinkRunnerConfig {
         SinkRunnerConfig {
             group_id: group_id.to_owned(),
             topics: topics.iter().map(|t| (*t).to_owned()).collect(),
+            membership: Membership::Alone,
             max_batch: 500,
             linger: Duration::ZERO,
-            rejoin_when_unassigned: Duration::from_secs(15),
-            rejoin_when_stalled: Duration::from_secs(45),
         }
     }
 }
@@ -229,9 +234,7 @@ struct SinkContext {
     reader: Arc<dyn OffsetReader>,
     /// Next offset to read per assigned partition, as the sink stored it
     /// (`None`: nothing stored, started from the beginning).
-    /// Shared with the stalled-partition watchdog, which tells a queue
-    /// on partitions held here from partitions nobody is reading.
-    positions: Arc<Mutex<HashMap<TopicPartition, Option<i64>>>>,
+    positions: Mutex<HashMap<TopicPartition, Option<i64>>>,
     failure: Mutex<Option<String>>,
     stats: Arc<SinkStats>,
 }
@@ -304,7 +307,7 @@ impl ConsumerContext for SinkContext {
 }
 
 /// Sets its flag when dropped.
-struct StopOnDrop(Arc<crate::stall::Signals>);
+struct StopOnDrop(Arc<crate::backlog::Signals>);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
@@ -352,7 +355,7 @@ impl<S: Sink> SinkRunner<S> {
         let stats = Arc::new(SinkStats::default());
         let context = SinkContext {
             reader: sink.offset_reader(),
-            positions: Arc::new(Mutex::new(HashMap::new())),
+            positions: Mutex::new(HashMap::new()),
             failure: Mutex::new(None),
             stats: stats.clone(),
         };
@@ -380,8 +383,10 @@ impl<S: Sink> SinkRunner<S> {
         }
         let consumer: StreamConsumer<SinkContext> =
             client.create_with_context(context).map_err(client_err)?;
-        let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
-        consumer.subscribe(&topics).map_err(client_err)?;
+        if config.membership == Membership::Group {
+            let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
+            consumer.subscribe(&topics).map_err(client_err)?;
+        }
         let dead_letters = DeadLetters::new(kafka, &config.group_id).map_err(client_err)?;
         Ok(SinkRunner {
             parts: Parts {
@@ -403,22 +408,18 @@ impl<S: Sink> SinkRunner<S> {
     /// Consumes and applies until shutdown. Returns the sink for inspection.
     pub async fn run(self, shutdown: CancellationToken) -> Result<S, SinkRunError> {
         let SinkRunner { parts, mut sink } = self;
-        let watchdog = Arc::new(crate::stall::Signals::default());
-        // Stops the watchdog however this function returns.
-        let _stop_watchdog = StopOnDrop(watchdog.clone());
-        let positions = parts.consumer.context().positions.clone();
-        crate::stall::spawn(
+        let look = Arc::new(crate::backlog::Signals::default());
+        // Stops the look however this function returns.
+        let _stop_look = StopOnDrop(look.clone());
+        crate::backlog::spawn(
             parts.kafka.clone(),
             parts.config.topics.clone(),
             sink.offset_reader(),
-            Box::new(move || {
-                let held = positions.lock().expect("positions lock");
-                held.keys().cloned().collect()
-            }),
-            parts.config.rejoin_when_stalled,
-            watchdog.clone(),
+            look.clone(),
         );
-        let mut unassigned_since = tokio::time::Instant::now();
+        if parts.config.membership == Membership::Alone {
+            parts.assign_alone_at_start().await?;
+        }
         let mut last_batch = tokio::time::Instant::now();
         let mut last_idle = tokio::time::Instant::now();
         let mut check = tokio::time::interval(Duration::from_secs(1));
@@ -426,25 +427,14 @@ impl<S: Sink> SinkRunner<S> {
             let first = tokio::select! {
                 _ = shutdown.cancelled() => return Ok(sink),
                 _ = check.tick() => {
-                    if watchdog.rejoin.swap(false, Ordering::Relaxed) {
-                        parts.rejoin()?;
-                        unassigned_since = tokio::time::Instant::now();
-                    } else if !parts.positions().is_empty() {
-                        unassigned_since = tokio::time::Instant::now();
-                    } else if unassigned_since.elapsed() > parts.config.rejoin_when_unassigned {
-                        tracing::warn!(
-                            group = %parts.config.group_id,
-                            after = ?parts.config.rejoin_when_unassigned,
-                            "no partitions assigned; rejoining the group"
-                        );
-                        parts.rejoin()?;
-                        unassigned_since = tokio::time::Instant::now();
+                    if parts.config.membership == Membership::Alone {
+                        parts.assign_missing(&look.partitions())?;
                     }
-                    let backlog = watchdog.backlog.load(Ordering::Relaxed);
+                    let backlog = look.backlog.load(Ordering::Relaxed);
                     let live = caught_up(backlog, parts.config.max_batch);
                     let quiet_for = last_batch.elapsed();
                     if !live && quiet_for >= Duration::from_secs(1) {
-                        watchdog.look_now();
+                        look.look_now();
                     }
                     if idle_is_due(quiet_for, last_idle.elapsed(), live) {
                         last_idle = tokio::time::Instant::now();
@@ -509,16 +499,81 @@ impl Parts {
             .expect("positions lock")
     }
 
-    /// Leaves the group and joins it again, for a fresh assignment.
-    fn rejoin(&self) -> Result<(), SinkRunError> {
-        let topics: Vec<&str> = self.config.topics.iter().map(String::as_str).collect();
-        self.consumer.unsubscribe();
+    /// `Membership::Alone` at start: every partition of the topics, each
+    /// from the sink's stored offset, before the first record is read. If
+    /// the broker cannot say yet which partitions exist, the look's first
+    /// answer assigns them a moment later.
+    async fn assign_alone_at_start(&self) -> Result<(), SinkRunError> {
+        let kafka = self.kafka.clone();
+        let topics = self.config.topics.clone();
+        let ends = tokio::task::spawn_blocking(move || {
+            let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+            crate::watermarks::topic_ends(&kafka, &topics)
+        })
+        .await
+        .expect("the partition look does not panic");
+        match ends {
+            Ok(ends) => {
+                let mut partitions: Vec<TopicPartition> = ends.into_keys().collect();
+                partitions.sort();
+                self.assign_missing(&partitions)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list the topics' partitions yet; waiting for the broker");
+                Ok(())
+            }
+        }
+    }
+
+    /// `Membership::Alone`: assigns each partition of `partitions` not
+    /// held yet, from the sink's stored offset (the beginning when it has
+    /// none). A topic that gains partitions while the sink runs is read
+    /// in full from the next look on.
+    fn assign_missing(&self, partitions: &[TopicPartition]) -> Result<(), SinkRunError> {
+        let missing: Vec<TopicPartition> = {
+            let held = self.positions();
+            partitions
+                .iter()
+                .filter(|tp| !held.contains_key(*tp))
+                .cloned()
+                .collect()
+        };
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let stored = self
+            .consumer
+            .context()
+            .reader
+            .stored(&missing)
+            .map_err(|e| SinkRunError::Offsets(e.to_string()))?;
+        let mut tpl = TopicPartitionList::new();
+        {
+            let mut held = self.positions();
+            for tp in &missing {
+                let at = stored.get(tp).copied();
+                let offset = at.map_or(Offset::Beginning, Offset::Offset);
+                tpl.add_partition_offset(&tp.0, tp.1, offset)
+                    .map_err(|source| self.client_error(source))?;
+                // Known before the first record of it can arrive.
+                held.insert(tp.clone(), at);
+            }
+        }
         self.consumer
-            .subscribe(&topics)
-            .map_err(|source| SinkRunError::Client {
-                group: self.config.group_id.clone(),
-                source,
-            })
+            .incremental_assign(&tpl)
+            .map_err(|source| self.client_error(source))?;
+        tracing::info!(
+            partitions = missing.len(),
+            "partitions assigned (alone: no consumer group)"
+        );
+        Ok(())
+    }
+
+    fn client_error(&self, source: rdkafka::error::KafkaError) -> SinkRunError {
+        SinkRunError::Client {
+            group: self.config.group_id.clone(),
+            source,
+        }
     }
 
     fn check_failure(&self) -> Result<(), SinkRunError> {

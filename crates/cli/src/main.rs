@@ -24,7 +24,7 @@ enum Command {
     /// Start the whole local stack: broker (unless --brokers), registry,
     /// topics, and the health endpoints; stop with Ctrl-C or SIGTERM.
     Up(commands::up::UpArgs),
-    /// Run the embedded Kafka-protocol broker (Tansu on SQLite) alone.
+    /// Run the embedded Kafka-protocol broker (Nisshi on SQLite) alone, or migrate an earlier one's file.
     #[cfg(feature = "embedded-broker")]
     Broker(commands::broker::BrokerArgs),
     /// Run the Confluent-compatible schema registry alone.
@@ -67,7 +67,7 @@ fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,librdkafka=warn,rdkafka=warn,tansu=warn".into()),
+                .unwrap_or_else(|_| "info,librdkafka=warn,rdkafka=warn,nisshi=warn".into()),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

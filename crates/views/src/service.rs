@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use handoff_auth::Tokens;
-use handoff_bus::{KafkaConfig, SinkRunner, SinkRunnerConfig};
+use handoff_bus::{KafkaConfig, Membership, SinkRunner, SinkRunnerConfig};
 use handoff_events::{topics, Catalogue, Codec};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -19,8 +19,10 @@ use crate::store::StoreLocation;
 
 pub struct ViewsConfig {
     pub store: StoreLocation,
-    /// Instances sharing one PostgreSQL store share this consumer group.
+    /// Under `Membership::Group`, instances sharing one PostgreSQL store
+    /// share this consumer group; alone, lag is committed under it.
     pub group: String,
+    pub membership: Membership,
     pub policy: Policy,
     pub tokens: Arc<Tokens>,
 }
@@ -53,7 +55,10 @@ pub async fn start(
     let views = Views::open(&config.store, catalogue.clone(), metrics.clone()).await?;
     let runner = SinkRunner::new(
         kafka,
-        SinkRunnerConfig::new(&config.group, &topics::AGENCY),
+        SinkRunnerConfig {
+            membership: config.membership,
+            ..SinkRunnerConfig::new(&config.group, &topics::AGENCY)
+        },
         codec,
         views,
     )?;

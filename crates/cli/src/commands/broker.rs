@@ -1,17 +1,21 @@
 //! `handoff broker`: the embedded broker as its own process, for set-ups
-//! that run the services separately on one machine.
+//! that run the services separately on one machine; `handoff broker
+//! migrate` carries a data directory of an earlier Handoff, whose broker
+//! was Tansu 0.6, over to this build's broker.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::Args;
-use handoff_bus::embedded::EmbeddedBroker;
+use clap::{Args, Subcommand};
+use handoff_bus::embedded::{tansu_file, EmbeddedBroker};
 
 use crate::shutdown;
 
 #[derive(Args, Debug)]
 pub struct BrokerArgs {
+    #[command(subcommand)]
+    pub action: Option<BrokerAction>,
     /// Where the broker keeps its SQLite file (broker.db).
     #[arg(long, env = "HANDOFF_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
@@ -20,11 +24,37 @@ pub struct BrokerArgs {
     pub port: u16,
 }
 
+#[derive(Subcommand, Debug)]
+pub enum BrokerAction {
+    /// Copy a broker.db written by the Tansu 0.6 broker of an earlier
+    /// Handoff into a new broker file, every record at its offset (so the
+    /// views' and notifier's stores stay valid); the old file is kept as
+    /// broker.tansu-0.6.db. Stop every Handoff process on the directory
+    /// first.
+    Migrate {
+        /// The data directory holding the old broker.db.
+        #[arg(long, env = "HANDOFF_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+    },
+}
+
 pub async fn run(args: BrokerArgs) -> Result<ExitCode> {
+    if let Some(BrokerAction::Migrate { data_dir }) = args.action {
+        let migrated = tansu_file::migrate(&data_dir).await?;
+        println!(
+            "migrated  {} records in {} partitions of {} topics into {}; the old file is {}",
+            migrated.records,
+            migrated.partitions,
+            migrated.topics,
+            data_dir.join("broker.db").display(),
+            data_dir.join(tansu_file::KEPT_AS).display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let stop = shutdown::on_signal();
     let broker = EmbeddedBroker::start(&args.data_dir, args.port).await?;
     println!(
-        "broker    {} (embedded Tansu, {})",
+        "broker    {} (embedded Nisshi, {})",
         broker.brokers,
         broker.storage_file.display()
     );

@@ -80,7 +80,7 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
                 let mut kafka = broker.kafka_config();
                 args.kafka.apply(&mut kafka)?;
                 println!(
-                    "broker    {} (embedded Tansu, {})",
+                    "broker    {} (embedded Nisshi, {})",
                     broker.brokers,
                     broker.storage_file.display()
                 );
@@ -137,9 +137,11 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
     // The views: a sink on the three agency topics, resuming from the
     // offsets stored with its tables, and their API.
     let default_store = args.data_dir.join("views.db");
-    let views_config = args
-        .views
-        .config(&default_store.to_string_lossy(), "handoff-views")?;
+    let views_config = args.views.config(
+        &default_store.to_string_lossy(),
+        "handoff-views",
+        handoff_bus::Membership::Alone,
+    )?;
     let store = views_config.store.clone();
     let views =
         handoff_views::service::start(&kafka, codec.clone(), views_config, services.clone())

@@ -1,6 +1,8 @@
 //! `handoff views`: the view builder and its API on their own, against a
-//! running cluster and registry. Several instances with one `--group` and
-//! one PostgreSQL `--store` share the work and build the same views as one.
+//! running cluster and registry. One instance reads every partition by
+//! assignment; several with `--scale-out`, one `--group` and one
+//! PostgreSQL `--store` share the work through the consumer group and
+//! build the same views as one.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use handoff_bus::Membership;
 use handoff_views::service::{self, ViewsConfig};
 use handoff_views::StoreLocation;
 
@@ -35,7 +38,12 @@ pub struct ViewsStoreArgs {
 }
 
 impl ViewsStoreArgs {
-    pub fn config(&self, default_store: &str, group: &str) -> Result<ViewsConfig> {
+    pub fn config(
+        &self,
+        default_store: &str,
+        group: &str,
+        membership: Membership,
+    ) -> Result<ViewsConfig> {
         let tokens = match &self.tokens {
             Some(path) => handoff_auth::Tokens::load(path)?,
             None => handoff_auth::Tokens::default(),
@@ -44,9 +52,17 @@ impl ViewsStoreArgs {
             Some(path) => handoff_views::policy::Policy::load(path)?,
             None => handoff_views::policy::Policy::shipped(),
         };
+        let store = StoreLocation::parse(self.store.as_deref().unwrap_or(default_store));
+        if membership == Membership::Group && !matches!(store, StoreLocation::Postgres(_)) {
+            anyhow::bail!(
+                "--scale-out shares the work of several instances through one store, so it needs a PostgreSQL --store (postgres://...); {} is a SQLite file only one instance can write",
+                store.describe()
+            );
+        }
         Ok(ViewsConfig {
-            store: StoreLocation::parse(self.store.as_deref().unwrap_or(default_store)),
+            store,
             group: group.to_owned(),
+            membership,
             policy,
             tokens: Arc::new(tokens),
         })
@@ -61,9 +77,15 @@ pub struct ViewsArgs {
     pub store: ViewsStoreArgs,
     #[command(flatten)]
     pub registry: RegistryArgs,
-    /// Consumer group; instances sharing one PostgreSQL store share it.
+    /// Consumer group: with --scale-out, the instances sharing one
+    /// PostgreSQL store share it; alone, lag is committed under it.
     #[arg(long, default_value = "handoff-views")]
     pub group: String,
+    /// Share the partitions with other `handoff views` instances on the
+    /// same PostgreSQL store through the consumer group. Without it this
+    /// instance reads every partition by assignment and joins no group.
+    #[arg(long)]
+    pub scale_out: bool,
     /// Where the views API (and /healthz, /readyz, /metrics, /openapi.json)
     /// listens.
     #[arg(long, default_value = "127.0.0.1:8082")]
@@ -74,7 +96,14 @@ pub async fn run(args: ViewsArgs) -> Result<ExitCode> {
     let stop = shutdown::on_signal();
     let kafka = args.kafka.or_local()?;
     let codec = args.registry.codec();
-    let config = args.store.config("data/views.db", &args.group)?;
+    let membership = if args.scale_out {
+        Membership::Group
+    } else {
+        Membership::Alone
+    };
+    let config = args
+        .store
+        .config("data/views.db", &args.group, membership)?;
     let location = config.store.describe();
     let views = service::start(&kafka, codec, config, stop.child_token())
         .await
@@ -86,7 +115,10 @@ pub async fn run(args: ViewsArgs) -> Result<ExitCode> {
         stop.child_token(),
     )
     .await?;
-    println!("views     {location} (group {})", args.group);
+    match membership {
+        Membership::Alone => println!("views     {location} (alone: every partition)"),
+        Membership::Group => println!("views     {location} (scale-out, group {})", args.group),
+    }
     println!("http      http://{address} (/healthz, /readyz, /v1/..., /openapi.json, /metrics)");
     println!("ready. Ctrl-C or SIGTERM to stop.");
     let failed = tokio::select! {

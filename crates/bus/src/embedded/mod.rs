@@ -1,20 +1,23 @@
-//! The embedded local broker: Tansu (Apache-2.0, Kafka wire protocol)
-//! running inside the handoff process on SQLite in the data directory, so
-//! a newcomer needs no JVM and nothing else installed. Production points
-//! `--brokers` at a real Kafka cluster instead and this is not started.
+//! The embedded local broker: Nisshi (Apache-2.0, the Kafka wire
+//! protocol; the maintained successor of Tansu) running inside the handoff
+//! process on SQLite in the data directory, so a newcomer needs no JVM and
+//! nothing else installed. Production points `--brokers` at a real Kafka
+//! cluster instead and this is not started.
 //!
-//! Tansu's broker does not report the port it bound and has no shutdown
-//! handle: we reserve a free port first, wait until it accepts
+//! The broker does not report the port it bound and has no shutdown
+//! handle of ours: we reserve a free port first, wait until it accepts
 //! connections, and stop it by aborting its task, which drops the storage
 //! and releases the SQLite file for the next start on the same directory.
+
+pub mod tansu_file;
 
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tansu_broker::broker::Broker;
-use tansu_broker::coordinator::group::administrator::Controller;
-use tansu_storage::StorageContainer;
+use nisshi_broker::broker::Broker;
+use nisshi_broker::coordinator::group::administrator::Controller;
+use nisshi_storage::ArcDynStorage;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use url::Url;
@@ -32,6 +35,10 @@ pub enum EmbeddedError {
     Start(String),
     #[error("the embedded broker did not accept connections on {0} within 30 s; is the port taken? pass another with --broker-port")]
     NotListening(SocketAddr),
+    #[error("{path} was written by the Tansu 0.6 broker of an earlier Handoff, which this build's broker (Nisshi 0.8) cannot open; nothing was changed. Run `handoff broker migrate --data-dir {dir}` to copy its topics and records, at the same offsets, into a new broker.db (the old file is kept as broker.tansu-0.6.db beside it), so the views' and the notifier's stores stay valid")]
+    TansuFile { path: PathBuf, dir: PathBuf },
+    #[error("migrating the Tansu 0.6 broker file: {0}")]
+    Migrate(String),
 }
 
 pub struct EmbeddedBroker {
@@ -59,9 +66,14 @@ impl EmbeddedBroker {
             }
         })?;
         let listener = Url::parse(&format!("tcp://127.0.0.1:{port}")).expect("valid url");
+        if tansu_file::is_tansu_file(&storage_file).await? {
+            return Err(EmbeddedError::TansuFile {
+                path: storage_file,
+                dir: data_dir.to_owned(),
+            });
+        }
         let storage = storage_url(&storage_file)?;
         let mut broker = build(&listener, &storage).await?;
-        index_headers(&storage_file).await?;
         let task = tokio::spawn(async move {
             if let Err(e) = broker.serve(Instant::now()).await {
                 tracing::error!(error = %e, "embedded broker stopped with an error");
@@ -76,16 +88,10 @@ impl EmbeddedBroker {
         })
     }
 
-    /// Client settings for this broker. Tansu 0.6 sleeps out half of a
-    /// fetch's max wait even when data is ready, so consumers ask for a
-    /// short wait: 10 ms instead of librdkafka's 500 ms. (A Kafka cluster
-    /// answers as soon as data arrives and needs no such setting.)
+    /// Client settings for this broker: librdkafka's defaults, as for a
+    /// Kafka cluster.
     pub fn kafka_config(&self) -> crate::KafkaConfig {
-        let mut config = crate::KafkaConfig::new(self.brokers.clone());
-        config
-            .consumer_properties
-            .insert("fetch.wait.max.ms".to_owned(), "10".to_owned());
-        config
+        crate::KafkaConfig::new(self.brokers.clone())
     }
 
     /// Stops the broker and waits until its storage is released.
@@ -111,10 +117,10 @@ impl Drop for EmbeddedBroker {
 async fn build(
     listener: &Url,
     storage: &Url,
-) -> Result<Broker<Controller<StorageContainer>, StorageContainer>, EmbeddedError> {
+) -> Result<Broker<Controller<ArcDynStorage>, ArcDynStorage>, EmbeddedError> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let built = Broker::<Controller<StorageContainer>, StorageContainer>::builder()
+        let built = Broker::<Controller<ArcDynStorage>, ArcDynStorage>::builder()
             .node_id(111)
             .cluster_id("handoff-local")
             .incarnation_id(uuid::Uuid::now_v7())
@@ -134,38 +140,14 @@ async fn build(
     }
 }
 
-/// Tansu 0.6 reads a record's headers with one query per record on a
-/// header table that has no index, so every fetch scanned all headers ever
-/// written: consuming a few thousand records carrying CloudEvents headers
-/// took tens of seconds, and it grows with the square of the history. An
-/// index on the columns that query filters by makes it a lookup. Created
-/// after Tansu's own tables exist; harmless if Tansu adds one itself.
-async fn index_headers(file: &Path) -> Result<(), EmbeddedError> {
-    let fail =
-        |e: libsql::Error| EmbeddedError::Start(format!("indexing the broker's header table: {e}"));
-    let db = libsql::Builder::new_local(file)
-        .build()
-        .await
-        .map_err(fail)?;
-    let conn = db.connect().map_err(fail)?;
-    conn.busy_timeout(Duration::from_secs(10)).map_err(fail)?;
-    conn.execute(
-        "CREATE INDEX IF NOT EXISTS handoff_header_by_record ON header (topition, offset_id)",
-        (),
-    )
-    .await
-    .map_err(fail)?;
-    Ok(())
-}
-
 fn free_port() -> Result<u16, EmbeddedError> {
     let listener = StdListener::bind("127.0.0.1:0").map_err(EmbeddedError::NoPort)?;
     let port = listener.local_addr().map_err(EmbeddedError::NoPort)?.port();
     Ok(port)
 }
 
-/// Tansu resolves a `sqlite:` URL's path against the current directory, so
-/// an absolute file is given as a path relative to it.
+/// The broker resolves a `sqlite:` URL's path against the current
+/// directory, so an absolute file is given as a path relative to it.
 fn storage_url(file: &Path) -> Result<Url, EmbeddedError> {
     let cwd = std::env::current_dir().map_err(|source| EmbeddedError::DataDir {
         path: file.to_owned(),
