@@ -53,8 +53,11 @@ fn rows(topic: &str, partition: i32, first: i64, n: i64) -> Vec<Row> {
         .collect()
 }
 
+/// One topic of an old file: name, partitions, configs, each partition's rows.
+type OldTopic<'a> = (&'a str, i32, &'a [(&'a str, &'a str)], &'a [Vec<Row>]);
+
 /// Writes a Tansu 0.6 file: each topic with its partitions' rows.
-async fn write_old_file(file: &Path, topics: &[(&str, i32, &[(&str, &str)], &[Vec<Row>])]) {
+async fn write_old_file(file: &Path, topics: &[OldTopic<'_>]) {
     let db = libsql::Builder::new_local(file).build().await.unwrap();
     let conn = db.connect().unwrap();
     conn.execute_batch(LAYOUT).await.unwrap();

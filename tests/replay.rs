@@ -404,8 +404,7 @@ async fn a_rebuild_as_of_a_date_equals_a_live_view_of_what_was_recorded_before_i
         "the rebuild of the whole log equals the live views"
     );
     // A replay publishes nothing: no notification can come of it. (It
-    // assigns partitions itself and never joins a group; Tansu 0.6 cannot
-    // list groups, so that is not checked here.)
+    // assigns partitions itself and never joins a group.)
     assert_eq!(
         handoff_bus::watermarks::topic_ends(&stack.kafka, &topics::ALL).unwrap(),
         ends_before

@@ -1,5 +1,5 @@
 //! The test harness of the end-to-end tests in `tests/`: each test starts
-//! its own real stack (an embedded Tansu broker on a free port with its
+//! its own real stack (an embedded Nisshi broker on a free port with its
 //! SQLite file in a temporary directory, the topics, and a schema
 //! registry on the broker), so tests run in parallel without sharing
 //! anything, and everything is removed when the stack is dropped.
@@ -112,7 +112,7 @@ pub fn handoff_bin() -> PathBuf {
     let bin = dir.join("handoff");
     assert!(
         bin.exists(),
-        "{} is missing: run `cargo build --bins` first (the README's test command does)",
+        "{} is missing: run `cargo build --ignore-rust-version --bins` first (the README's test command does)",
         bin.display()
     );
     bin

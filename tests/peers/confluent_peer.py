@@ -69,7 +69,6 @@ def consume(args):
             "bootstrap.servers": args.brokers,
             "group.id": args.group,
             "auto.offset.reset": "earliest",
-            "fetch.wait.max.ms": 10,
         }
     )
     consumer.subscribe([args.topic])

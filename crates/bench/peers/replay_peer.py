@@ -44,9 +44,6 @@ consumer = Consumer(
         "group.id": "replay-peer",
         "enable.auto.commit": False,
         "enable.partition.eof": False,
-        # The embedded broker (Tansu 0.6) sleeps out half of a fetch's max
-        # wait even when data is ready; Handoff's consumers ask for 10 ms.
-        "fetch.wait.max.ms": 10,
     }
 )
 

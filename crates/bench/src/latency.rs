@@ -156,7 +156,7 @@ pub async fn run(
     let config = dir.join("notify-latency.toml");
     write(&config, &notify_config(hooks))?;
     let mut list = args(&["notify"]);
-    list.extend(stack.consumer_args());
+    list.extend(stack.client_args());
     list.extend(args(&[
         "--notify-store",
         &dir.join("notify-latency.db").display().to_string(),

@@ -45,7 +45,7 @@ pub fn render(r: &Results) -> String {
     );
     let _ = writeln!(
         md,
-        "To reproduce: `scripts/setup.sh && cargo build --release -p handoff-cli && target/release/handoff bench` (with `CARGO_TARGET_DIR` set, the binary is under it). `--sizes` chooses the history sizes; the largest is the one the ratios are taken at. `--only PART` measures one part again and keeps the others from `BENCHMARKS.json`.\n"
+        "To reproduce: `scripts/setup.sh && cargo build --ignore-rust-version --release -p handoff-cli && target/release/handoff bench` (with `CARGO_TARGET_DIR` set, the binary is under it). `--sizes` chooses the history sizes; the largest is the one the ratios are taken at. `--only PART` measures one part again and keeps the others from `BENCHMARKS.json`.\n"
     );
     let _ = writeln!(
         md,
@@ -64,7 +64,7 @@ pub fn render(r: &Results) -> String {
     let _ = writeln!(md, "| librdkafka (Handoff) | {} |", m.librdkafka);
     let _ = writeln!(
         md,
-        "| broker | Tansu 0.6.0, embedded, SQLite storage, its own process |"
+        "| broker | Nisshi 0.8.1 (Tansu's successor), embedded, SQLite storage, its own process |"
     );
     let _ = writeln!(md, "| PostgreSQL | {} |", m.postgres);
     let _ = writeln!(md, "| Python (peers) | {} |", m.python);

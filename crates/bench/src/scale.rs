@@ -107,7 +107,7 @@ impl SizeRun<'_> {
         say(&format!("views catching up on {events} events"));
         let store = self.dir.join("views.db");
         let mut views_args = args(&["views"]);
-        views_args.extend(stack.consumer_args());
+        views_args.extend(stack.client_args());
         views_args.extend(args(&[
             "--store",
             &store.display().to_string(),
@@ -124,7 +124,7 @@ impl SizeRun<'_> {
         let config = self.dir.join("notify.toml");
         write(&config, NOTIFY_ON_TOPIC)?;
         let mut notify_args = args(&["notify"]);
-        notify_args.extend(stack.consumer_args());
+        notify_args.extend(stack.client_args());
         notify_args.extend(args(&[
             "--notify-store",
             &store.display().to_string(),
@@ -277,7 +277,7 @@ impl SizeRun<'_> {
         events: u64,
     ) -> Result<ReplayFigures, BenchError> {
         let mut list = args(&["replay", "--into", into]);
-        list.extend(stack.consumer_args());
+        list.extend(stack.client_args());
         list.extend(args(&[
             "--rejects",
             &self

@@ -65,13 +65,7 @@ impl BenchStack {
         let stack = BenchStack {
             bin: bin.to_owned(),
             dir: dir.to_owned(),
-            kafka: {
-                let mut kafka = KafkaConfig::new(brokers);
-                kafka
-                    .consumer_properties
-                    .insert("fetch.wait.max.ms".into(), "10".into());
-                kafka
-            },
+            kafka: KafkaConfig::new(brokers),
             registry_url,
             registry,
             broker,
@@ -96,20 +90,6 @@ impl BenchStack {
             "--registry-url",
             &self.registry_url,
         ])
-    }
-
-    /// `client_args`, and the short fetch wait every consumer of the
-    /// embedded broker needs (Tansu 0.6 sleeps out half of a fetch's max
-    /// wait even when data is ready; see `EmbeddedBroker::kafka_config`).
-    pub fn consumer_args(&self) -> Vec<String> {
-        let mut list = self.client_args();
-        list.extend(args(&["-X", "fetch.wait.max.ms=10"]));
-        // librdkafka's own default rather than Handoff's 10 s: at 448,820
-        // children Tansu answered a heartbeat late during the catch-up, and
-        // the consumer, having rejoined, was never assigned a partition
-        // again on Tansu (BENCHMARKS.md, "Where the time goes").
-        list.extend(args(&["-X", "session.timeout.ms=45000"]));
-        list
     }
 
     /// Fails if the broker or registry has died.

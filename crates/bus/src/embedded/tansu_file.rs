@@ -235,12 +235,15 @@ async fn acknowledged(
     Ok(())
 }
 
-/// Every header of one partition, by record offset, in the order written.
+/// A record's headers in the order written: key, value.
+type RecordHeaders = Vec<(String, Option<Vec<u8>>)>;
+
+/// Every header of one partition, by record offset.
 async fn header_rows(
     old: &libsql::Connection,
     old_file: &Path,
     topition: &str,
-) -> Result<HashMap<i64, Vec<(String, Option<Vec<u8>>)>>, EmbeddedError> {
+) -> Result<HashMap<i64, RecordHeaders>, EmbeddedError> {
     let fail = |e: libsql::Error| sql_error(old_file, e);
     let mut rows = old
         .query(
@@ -249,7 +252,7 @@ async fn header_rows(
         )
         .await
         .map_err(fail)?;
-    let mut out: HashMap<i64, Vec<(String, Option<Vec<u8>>)>> = HashMap::new();
+    let mut out: HashMap<i64, RecordHeaders> = HashMap::new();
     while let Some(row) = rows.next().await.map_err(fail)? {
         let offset: i64 = row.get(0).map_err(fail)?;
         let key: Vec<u8> = row.get(1).map_err(fail)?;
