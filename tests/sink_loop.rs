@@ -1,7 +1,7 @@
 //! The sink consumer loop against a real broker, with a real SQLite store
 //! that keeps its offsets in the same transaction as its rows: resume
-//! after a crash without loss or double-apply, and dead letters for
-//! records that cannot be decoded.
+//! after a crash without loss or double-apply, dead letters for records
+//! that cannot be decoded, and partitions taken by assignment alone.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -18,9 +18,11 @@ use handoff_bus::{
 use handoff_e2e::Stack;
 use handoff_events::{samples, topics, ANumber, Event};
 use libsql::{params, Connection};
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::Message;
+use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
 /// Records every applied event id (no uniqueness constraint, so a double
@@ -339,5 +341,80 @@ async fn undecodable_records_go_to_the_dead_letter_topic_and_the_loop_goes_on() 
             ("handoff.ice.v1", "0", &*i.to_string(), "dlq-test")
         );
     }
+    stack.stop().await;
+}
+
+/// A sink alone joins no group: it assigns itself every partition, reads
+/// partitions that appear while it runs (here a topic created after it
+/// started: the embedded broker cannot add partitions to a topic, and
+/// either way the look finds partitions it does not hold yet), and still
+/// commits its offsets under its group name for lag monitoring.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sink_alone_reads_partitions_that_appear_while_it_runs_and_commits_its_lag() {
+    const LATE: &str = "handoff.test.late.v1";
+    let stack = Stack::start().await;
+    let codec = stack.codec();
+    codec.register_catalogue().await.unwrap();
+    let db = stack.data_dir().join("sink.db");
+    let (stats, stop, task) = spawn_sink(
+        &stack,
+        SinkRunnerConfig::new("sink-alone", &[topics::ICE, LATE]),
+        &db,
+    )
+    .await;
+
+    let admin: AdminClient<DefaultClientContext> = stack.kafka.client().create().unwrap();
+    let created = admin
+        .create_topics(
+            &[NewTopic::new(LATE, 2, TopicReplication::Fixed(1))],
+            &AdminOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert!(created.iter().all(Result::is_ok), "{created:?}");
+    let event = samples::one_of_each(ANumber::parse("A000000777").unwrap())
+        .into_iter()
+        .next()
+        .unwrap();
+    let payload = codec.encode(&event).await.unwrap();
+    let producer: FutureProducer = stack.kafka.producer().create().unwrap();
+    producer
+        .send(
+            FutureRecord::to(LATE)
+                .partition(1)
+                .key(event.key().as_bytes())
+                .payload(&payload),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    wait_for(
+        &db,
+        &format!(
+            "SELECT COUNT(*) FROM offsets WHERE topic = '{LATE}' AND partition = 1 AND next = 1"
+        ),
+        1,
+    )
+    .await;
+    assert_eq!(stats.applied.load(Ordering::Relaxed), 1);
+
+    // The lag commit lands under the group name, with no member in it.
+    let kafka = stack.kafka.clone();
+    let committed = tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = kafka.consumer("sink-alone").create().unwrap();
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition(LATE, 1);
+        consumer
+            .committed_offsets(tpl, Duration::from_secs(10))
+            .unwrap()
+            .find_partition(LATE, 1)
+            .unwrap()
+            .offset()
+    })
+    .await
+    .unwrap();
+    assert_eq!(committed, Offset::Offset(1));
+    stop.cancel();
+    task.await.unwrap().unwrap();
     stack.stop().await;
 }

@@ -6,8 +6,8 @@
 //!
 //! The broker does not report the port it bound and has no shutdown
 //! handle of ours: we reserve a free port first, wait until it accepts
-//! connections, and stop it by aborting its task, which drops the storage
-//! and releases the SQLite file for the next start on the same directory.
+//! connections, and stop it by aborting its task, then wait until the
+//! storage has closed the SQLite file for the next start on it.
 
 pub mod tansu_file;
 
@@ -99,7 +99,41 @@ impl EmbeddedBroker {
         if let Some(task) = self.task.take() {
             task.abort();
             let _ = task.await;
+            wait_released(&self.storage_file).await;
         }
+    }
+}
+
+/// Waits until no file descriptor of this process refers to the broker's
+/// SQLite file or its write-ahead log. Aborting the broker's task ends its
+/// accept loop at once, but the connection tasks it spawned, each holding
+/// the storage, are cancelled by the runtime a moment later, and the last
+/// of them closes the file. A broker started on the same file before then
+/// finds it locked, and a file renamed before then (a migration's swap)
+/// has its write-ahead log checkpointed and removed under the new name.
+/// Linux shows the open files in `/proc/self/fd`; elsewhere this returns at
+/// once.
+async fn wait_released(file: &Path) {
+    let Ok(file) = std::fs::canonicalize(file) else {
+        return; // never created
+    };
+    let mut wal = file.clone().into_os_string();
+    wal.push("-wal");
+    let wal = PathBuf::from(wal);
+    let held = || {
+        std::fs::read_dir("/proc/self/fd").is_ok_and(|fds| {
+            fds.flatten().any(|fd| {
+                std::fs::read_link(fd.path()).is_ok_and(|target| target == file || target == wal)
+            })
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while held() {
+        if Instant::now() > deadline {
+            tracing::warn!(file = %file.display(), "the stopped broker still holds its file after 10 s");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
@@ -111,33 +145,21 @@ impl Drop for EmbeddedBroker {
     }
 }
 
-/// Builds the broker. A broker stopped a moment ago on the same file may
-/// still be releasing it (its storage task is dropped after the abort
-/// reaches it), so "database is locked" is retried for a few seconds.
 async fn build(
     listener: &Url,
     storage: &Url,
 ) -> Result<Broker<Controller<ArcDynStorage>, ArcDynStorage>, EmbeddedError> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let built = Broker::<Controller<ArcDynStorage>, ArcDynStorage>::builder()
-            .node_id(111)
-            .cluster_id("handoff-local")
-            .incarnation_id(uuid::Uuid::now_v7())
-            .advertised_listener(listener.clone())
-            .storage(storage.clone())
-            .listener(listener.clone())
-            .silent(true)
-            .build()
-            .await;
-        match built {
-            Ok(broker) => return Ok(broker),
-            Err(e) if e.to_string().contains("database is locked") && Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(e) => return Err(EmbeddedError::Start(e.to_string())),
-        }
-    }
+    Broker::<Controller<ArcDynStorage>, ArcDynStorage>::builder()
+        .node_id(111)
+        .cluster_id("handoff-local")
+        .incarnation_id(uuid::Uuid::now_v7())
+        .advertised_listener(listener.clone())
+        .storage(storage.clone())
+        .listener(listener.clone())
+        .silent(true)
+        .build()
+        .await
+        .map_err(|e| EmbeddedError::Start(e.to_string()))
 }
 
 fn free_port() -> Result<u16, EmbeddedError> {
