@@ -14,11 +14,14 @@ pub struct UpProcess {
     pub broker: String,
     pub registry: String,
     pub http: String,
+    /// Everything it printed up to `ready.`.
+    pub printed: Vec<String>,
 }
 
 impl UpProcess {
     /// Starts `handoff up` on `data_dir` with free ports and `extra`
-    /// arguments, and waits for it to print `ready.`.
+    /// arguments, and waits for it to print `ready.` (within five minutes:
+    /// `--demo` first ingests and applies a history).
     pub fn start(data_dir: &Path, extra: &[&str]) -> UpProcess {
         let mut child = Command::new(handoff_bin())
             .args([
@@ -45,11 +48,18 @@ impl UpProcess {
             }
         });
         let (mut broker, mut registry, mut http) = (None, None, None);
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut printed = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(300);
         loop {
             let line = rx
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .expect("handoff up prints its addresses and `ready` within 60 s");
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "handoff up did not print its addresses and `ready` within 300 s; it printed:\n{}",
+                        printed.join("\n")
+                    )
+                });
+            printed.push(line.clone());
             let field = |l: &str| l.split_whitespace().nth(1).expect("an address").to_owned();
             if line.starts_with("broker ") {
                 broker = Some(field(&line));
@@ -66,6 +76,7 @@ impl UpProcess {
             broker: broker.expect("broker line"),
             registry: registry.expect("registry line"),
             http: http.expect("http line"),
+            printed,
         }
     }
 

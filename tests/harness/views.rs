@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use handoff_auth::{new_token, Tokens};
 use handoff_bus::{KafkaConfig, Membership};
@@ -114,27 +114,19 @@ pub async fn applied(store: &Store) -> i64 {
 }
 
 /// Waits until the store's offsets reach the end of every non-empty
-/// agency partition as it is now.
+/// agency partition as it is now (`handoff_store::offsets::wait_reached`,
+/// the wait the demo uses).
 pub async fn wait_caught_up(kafka: &KafkaConfig, location: &StoreLocation, within: Duration) {
     let kafka = kafka.clone();
     let ends = tokio::task::spawn_blocking(move || agency_topic_ends(&kafka))
         .await
         .unwrap();
     let store = open_store(location).await.expect("store");
-    let deadline = Instant::now() + within;
-    loop {
-        let stored = stored_offsets(&store).await;
-        let behind: Vec<_> = ends
-            .iter()
-            .filter(|(tp, end)| **end > 0 && stored.get(*tp).copied().unwrap_or(0) < **end)
-            .collect();
-        if behind.is_empty() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the views did not catch up within {within:?}: behind on {behind:?}, stored {stored:?}"
+    if let Err(behind) = handoff_store::offsets::wait_reached(&store, &ends, within).await {
+        let list: Vec<String> = behind.iter().map(ToString::to_string).collect();
+        panic!(
+            "the views did not catch up within {within:?}: behind on {}",
+            list.join(", ")
         );
-        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }

@@ -18,13 +18,19 @@
 //!   replay), whose notifications are kept but not sent.
 //! - `sink_offsets`: consumer offsets, in the same transaction as the rest.
 
-/// How many deadlines that fell within the history have not fired yet.
-/// The notifier fires them once it has caught up (and the watchdog has
-/// seen it caught up), so a caller waiting for a history's whole outcome,
-/// the demo or the bench, waits for this to reach zero as well as for the
-/// offsets.
+/// How many deadlines that fell within the history (what was on the
+/// topics at the notifier's first start) have not fired yet. The notifier
+/// fires them once it has caught up (and the backlog look has seen it
+/// caught up), so the bench, waiting for a history's whole outcome, waits
+/// for this to reach zero as well as for the offsets.
 pub const HISTORY_TIMERS_UNFIRED: &str =
     "SELECT COUNT(*) FROM timers WHERE due <= (SELECT at FROM clock WHERE name = 'history_until')";
+
+/// How many deadlines due by the latest event time seen have not fired
+/// yet: the same wait for a history published after the notifier started
+/// (the demo's), which has no `history_until`.
+pub const EVENT_TIME_TIMERS_UNFIRED: &str =
+    "SELECT COUNT(*) FROM timers WHERE due <= (SELECT at FROM clock WHERE name = 'event_time')";
 
 pub const TABLES: &str = "
 CREATE TABLE IF NOT EXISTS child_events (

@@ -1,0 +1,126 @@
+//! The README's first command as a newcomer runs it: `handoff up --demo`
+//! (a debug build, as `cargo run` makes). Every figure it prints beside
+//! the generator's planted value must equal it, every run, and the
+//! notifications it lists must be all the notifier ever makes of the
+//! history: the demo prints only once the views and the notifier hold the
+//! whole history and the deadlines within it have fired.
+
+use handoff_e2e::UpProcess;
+
+/// The `found / planted` lines of the demo's data-quality table.
+fn findings(printed: &[String]) -> Vec<(String, u64, u64)> {
+    let start = printed
+        .iter()
+        .position(|l| l.starts_with("demo: data quality"))
+        .expect("the demo prints its data-quality table");
+    printed[start + 1..]
+        .iter()
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            assert_eq!(words.len(), 4, "a finding line: {l}");
+            assert_eq!(words[2], "/", "a finding line: {l}");
+            (
+                words[0].to_owned(),
+                words[1].parse().expect("found is a count"),
+                words[3].parse().expect("planted is a count"),
+            )
+        })
+        .collect()
+}
+
+/// The `rule state count` lines of the demo's notifications table.
+fn notifications(printed: &[String]) -> Vec<(String, String, i64)> {
+    let start = printed
+        .iter()
+        .position(|l| l.starts_with("demo: notifications"))
+        .expect("the demo prints its notifications");
+    printed[start + 1..]
+        .iter()
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            assert_eq!(words.len(), 3, "a notification line: {l}");
+            (
+                words[0].to_owned(),
+                words[1].to_owned(),
+                words[2].parse().expect("a count"),
+            )
+        })
+        .collect()
+}
+
+/// The notifier's outbox as it stands after the stack stopped.
+async fn outbox(data_dir: &std::path::Path) -> Vec<(String, String, i64)> {
+    let db = libsql::Builder::new_local(data_dir.join("notify.db"))
+        .build()
+        .await
+        .unwrap();
+    let conn = db.connect().unwrap();
+    let mut rows = conn
+        .query(
+            "SELECT rule, state, COUNT(*) FROM outbox GROUP BY rule, state ORDER BY rule, state",
+            (),
+        )
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().await.unwrap() {
+        out.push((
+            row.get(0).unwrap(),
+            row.get(1).unwrap(),
+            row.get(2).unwrap(),
+        ));
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_demo_prints_every_planted_finding_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let up = UpProcess::start(dir.path(), &["--demo"]);
+    let printed = up.printed.clone();
+    up.sigterm_and_wait();
+    let findings = findings(&printed);
+    assert_eq!(findings.len(), 8, "{findings:?}");
+    let wrong: Vec<_> = findings.iter().filter(|(_, f, p)| f != p).collect();
+    assert!(
+        wrong.is_empty(),
+        "found / planted differ: {wrong:?}\n{}",
+        printed.join("\n")
+    );
+    assert!(
+        findings.iter().any(|(_, found, _)| *found > 0),
+        "the history plants findings: {findings:?}"
+    );
+    // The views and the notifier printed what they made of it.
+    for line in [
+        "demo: the views as of",
+        "demo: notifications",
+        "demo: synthetic child",
+    ] {
+        assert!(
+            printed.iter().any(|l| l.starts_with(line)),
+            "no `{line}` in:\n{}",
+            printed.join("\n")
+        );
+    }
+
+    // What it listed is the whole outcome, deadlines included.
+    let listed = notifications(&printed);
+    assert_eq!(
+        listed,
+        outbox(dir.path()).await,
+        "listed vs the final outbox"
+    );
+    for rule in [
+        "fta_without_follow_up",
+        "nta_not_served",
+        "failed_to_appear",
+    ] {
+        assert!(
+            listed.iter().any(|(r, _, n)| r == rule && *n > 0),
+            "no {rule} notification listed: {listed:?}"
+        );
+    }
+}
