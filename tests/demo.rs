@@ -80,7 +80,27 @@ async fn the_demo_prints_every_planted_finding_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let up = UpProcess::start(dir.path(), &["--demo"]);
     let printed = up.printed.clone();
+    // The curl lines it ends with work as printed, with its own tokens.
+    let curls: Vec<&String> = printed
+        .iter()
+        .filter(|l| l.trim_start().starts_with("curl "))
+        .collect();
+    assert_eq!(curls.len(), 3, "{}", printed.join("\n"));
+    for line in curls {
+        let out = std::process::Command::new("sh")
+            .args(["-c", line])
+            .output()
+            .expect("sh runs");
+        assert!(out.status.success(), "`{line}` failed: {out:?}");
+        let body: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("the API answers JSON");
+        assert!(body.is_object(), "{line}: {body}");
+    }
     up.sigterm_and_wait();
+    // Log lines went to the data directory, not into the story.
+    assert!(printed.iter().any(|l| l.starts_with("logs ")), "{printed:?}");
+    let log = std::fs::read_to_string(dir.path().join("handoff.log")).expect("handoff.log");
+    assert!(log.contains("partitions assigned"), "{log}");
     let findings = findings(&printed);
     assert_eq!(findings.len(), 8, "{findings:?}");
     let wrong: Vec<_> = findings.iter().filter(|(_, f, p)| f != p).collect();

@@ -5,6 +5,7 @@
 //! the data-quality findings beside what `truth.json` says they must be.
 //! Run again on the same data directory, it publishes nothing twice.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -12,22 +13,39 @@ use anyhow::{bail, Context, Result};
 use handoff_adapters::ingest::expand;
 use handoff_adapters::{ingest_files, Layout, Ledger, Progress, Publisher, RejectWriter};
 use handoff_bus::{EventProducer, KafkaConfig};
-use handoff_events::{topics, Codec, Timestamp};
+use handoff_events::{topics, Agency, Codec, Timestamp};
 use handoff_gen::{GenConfig, Truth};
 use handoff_notify::api::AckState;
 use handoff_store::offsets;
 use handoff_views::api::ApiState;
 use handoff_views::queries::{Paging, Queries};
 
+use crate::demo_tokens::DemoTokens;
+
 const CHILDREN: u64 = 500;
+
+/// The running stack the demo shows.
+pub struct Stack<'a> {
+    pub views: &'a ApiState,
+    pub notify: &'a AckState,
+    /// Where the API answers.
+    pub http: SocketAddr,
+    /// The demo's own tokens; `None` when `--tokens` was given.
+    pub tokens: Option<&'a DemoTokens>,
+}
 
 pub async fn run(
     kafka: &KafkaConfig,
     codec: Codec,
-    views: &ApiState,
-    notify: &AckState,
+    stack: Stack<'_>,
     data_dir: &Path,
 ) -> Result<()> {
+    let Stack {
+        views,
+        notify,
+        http,
+        tokens,
+    } = stack;
     let dir = data_dir.join("demo");
     let config = GenConfig {
         children: CHILDREN,
@@ -67,10 +85,39 @@ pub async fn run(
         store: &views.store,
         catalogue: &views.catalogue,
     };
-    show_child(&queries).await?;
+    let child = show_child(&queries).await?;
     show_views(&queries, &truth).await?;
     show_report(views, &truth).await?;
-    show_notifications(notify).await
+    show_notifications(notify).await?;
+    show_api(http, tokens, child.as_deref());
+    Ok(())
+}
+
+/// Three requests to the API that work as printed.
+fn show_api(http: SocketAddr, tokens: Option<&DemoTokens>, child: Option<&str>) {
+    let Some(tokens) = tokens else {
+        println!("demo: the API answers on http://{http} to the tokens of --tokens");
+        return;
+    };
+    println!(
+        "demo: the API, with this stack's demo tokens (one per agency, in {}):",
+        tokens.secrets_file.display()
+    );
+    let bearer = |agency| format!("-H 'Authorization: Bearer {}'", tokens.secret(agency));
+    if let Some(a_number) = child {
+        println!(
+            "  curl -sf {} http://{http}/v1/children/{a_number}",
+            bearer(Agency::HhsOrr)
+        );
+    }
+    println!(
+        "  curl -sf {} 'http://{http}/v1/fta?limit=5'",
+        bearer(Agency::HhsOrr)
+    );
+    println!(
+        "  curl -sf {} http://{http}/v1/data-quality",
+        bearer(Agency::Ice)
+    );
 }
 
 /// One analyst's report from the same views, and how to replay the
@@ -173,7 +220,8 @@ async fn wait_caught_up(kafka: &KafkaConfig, views: &ApiState, notify: &AckState
 }
 
 /// One child who missed a hearing: the story the three agencies hold.
-async fn show_child(queries: &Queries<'_>) -> Result<()> {
+/// Returns the child's A-number.
+async fn show_child(queries: &Queries<'_>) -> Result<Option<String>> {
     let first = queries
         .ftas(
             None,
@@ -186,10 +234,10 @@ async fn show_child(queries: &Queries<'_>) -> Result<()> {
         )
         .await?;
     let Some(a_number) = first.items.first().and_then(|i| i["a_number"].as_str()) else {
-        return Ok(());
+        return Ok(None);
     };
     let Some(state) = queries.child(a_number).await? else {
-        return Ok(());
+        return Ok(None);
     };
     println!(
         "demo: synthetic child {a_number}, merged from {} agencies in event time:",
@@ -212,7 +260,7 @@ async fn show_child(queries: &Queries<'_>) -> Result<()> {
             latest.address.state.as_deref().unwrap_or("-"),
         );
     }
-    Ok(())
+    Ok(Some(a_number.to_owned()))
 }
 
 /// Each agency's view and the data-quality findings, against truth.json.
@@ -247,6 +295,5 @@ async fn show_views(queries: &Queries<'_>, truth: &Truth) -> Result<()> {
         };
         println!("  {kind:<24} {found:>6} / {planted}");
     }
-    println!("demo: the API: curl -H 'Authorization: Bearer <token>' http://<http>/v1/data-quality (tokens: handoff token new)");
     Ok(())
 }

@@ -2,9 +2,11 @@
 
 mod commands;
 mod demo;
+mod demo_tokens;
 mod health;
 mod http_server;
 mod kafka_args;
+mod logging;
 mod progress;
 mod shutdown;
 
@@ -64,21 +66,22 @@ fn main() -> std::process::ExitCode {
     if std::env::var_os("HANDOFF_PARSE_ONLY").is_some() {
         return std::process::ExitCode::SUCCESS;
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,librdkafka=warn,rdkafka=warn,nisshi=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let log_file = match &cli.command {
+        Command::Up(args) if !args.verbose && std::env::var_os("RUST_LOG").is_none() => {
+            logging::to_file_in(&args.data_dir)
+        }
+        _ => {
+            logging::to_terminal();
+            None
+        }
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Up(args) => commands::up::run(args).await,
+            Command::Up(args) => commands::up::run(args, log_file).await,
             #[cfg(feature = "embedded-broker")]
             Command::Broker(args) => commands::broker::run(args).await,
             Command::Registry(args) => commands::registry::run(args).await,

@@ -20,7 +20,7 @@ use crate::commands::notify::NotifyStoreArgs;
 use crate::commands::topics::TopicLayoutArgs;
 use crate::commands::views::ViewsStoreArgs;
 use crate::kafka_args::KafkaArgs;
-use crate::{demo, health, http_server, shutdown};
+use crate::{demo, demo_tokens, health, http_server, shutdown};
 
 #[derive(Args, Debug)]
 pub struct UpArgs {
@@ -58,11 +58,23 @@ pub struct UpArgs {
     /// Largest export accepted over HTTP, in MiB (bigger: use a drop folder).
     #[arg(long, default_value_t = 256)]
     pub max_upload_mib: usize,
+    /// Log every line on the terminal. Without it (and without RUST_LOG)
+    /// they go to <data-dir>/handoff.log, and only warnings and errors
+    /// also reach the terminal.
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
-pub async fn run(args: UpArgs) -> Result<ExitCode> {
+/// `log_file`: where the log lines go, when not to the terminal.
+pub async fn run(mut args: UpArgs, log_file: Option<PathBuf>) -> Result<ExitCode> {
     let stop = shutdown::on_signal();
     let _lock = lock_data_dir(&args.data_dir)?;
+    if let Some(file) = &log_file {
+        println!(
+            "logs      {} (warnings and errors here too; -v for every line here)",
+            file.display()
+        );
+    }
 
     #[cfg(feature = "embedded-broker")]
     let mut embedded = None;
@@ -133,6 +145,15 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
         "registering schemas/ (run `handoff schemas check` to see what is incompatible)",
     )?;
     println!("schemas   {} subjects registered", ids.len());
+
+    // The demo without --tokens brings its own, so its API answers.
+    let demo_tokens = if args.demo && args.views.tokens.is_none() {
+        let tokens = demo_tokens::in_data_dir(&args.data_dir)?;
+        args.views.tokens = Some(tokens.file.clone());
+        Some(tokens)
+    } else {
+        None
+    };
 
     // The views: a sink on the three agency topics, resuming from the
     // offsets stored with its tables, and their API.
@@ -211,8 +232,12 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
         demo::run(
             &kafka,
             codec.clone(),
-            &views.api,
-            &notifier.ack,
+            demo::Stack {
+                views: &views.api,
+                notify: &notifier.ack,
+                http: address,
+                tokens: demo_tokens.as_ref(),
+            },
             &args.data_dir,
         )
         .await?;
