@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
-# A target directory outside the clone makes repeat runs fast.
+# A target directory outside the clone makes repeat runs fast; it is the
+# one scripts/handoff builds the binary in, so after the README's first
+# command only the test targets are left to compile.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/handoff-target}"
 # Incremental compilation data of every test binary grows by tens of GB
 # over a few runs; a one-off run gains nothing from it.
