@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use handoff_bus::embedded::{tansu_file, EmbeddedBroker, EmbeddedError};
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Headers;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 /// One record as stored: offset, timestamp, key, value, headers.
@@ -124,14 +123,7 @@ fn read_partition(kafka: &handoff_bus::KafkaConfig, topic: &str, partition: i32)
             .poll(Duration::from_secs(10))
             .expect("a record within 10 s")
             .unwrap();
-        let headers = m
-            .headers()
-            .map(|h| {
-                h.iter()
-                    .map(|h| (h.key.to_owned(), h.value.unwrap_or_default().to_vec()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let headers = handoff_bus::headers::pairs(m.headers());
         out.push((
             m.offset(),
             m.timestamp().to_millis().unwrap(),

@@ -7,19 +7,25 @@
 
 use handoff_e2e::UpProcess;
 
-/// The `found / planted` lines of the demo's data-quality table.
-fn findings(printed: &[String]) -> Vec<(String, u64, u64)> {
+/// The words of each indented line under the line starting `heading`.
+fn table<'a>(printed: &'a [String], heading: &str) -> Vec<Vec<&'a str>> {
     let start = printed
         .iter()
-        .position(|l| l.starts_with("demo: data quality"))
-        .expect("the demo prints its data-quality table");
+        .position(|l| l.starts_with(heading))
+        .unwrap_or_else(|| panic!("the demo prints `{heading}`"));
     printed[start + 1..]
         .iter()
         .take_while(|l| l.starts_with("  "))
-        .map(|l| {
-            let words: Vec<&str> = l.split_whitespace().collect();
-            assert_eq!(words.len(), 4, "a finding line: {l}");
-            assert_eq!(words[2], "/", "a finding line: {l}");
+        .map(|l| l.split_whitespace().collect())
+        .collect()
+}
+
+/// The `found / planted` lines of the demo's data-quality table.
+fn findings(printed: &[String]) -> Vec<(String, u64, u64)> {
+    table(printed, "demo: data quality")
+        .into_iter()
+        .map(|words| {
+            assert!(words.len() == 4 && words[2] == "/", "a finding: {words:?}");
             (
                 words[0].to_owned(),
                 words[1].parse().expect("found is a count"),
@@ -31,16 +37,10 @@ fn findings(printed: &[String]) -> Vec<(String, u64, u64)> {
 
 /// The `rule state count` lines of the demo's notifications table.
 fn notifications(printed: &[String]) -> Vec<(String, String, i64)> {
-    let start = printed
-        .iter()
-        .position(|l| l.starts_with("demo: notifications"))
-        .expect("the demo prints its notifications");
-    printed[start + 1..]
-        .iter()
-        .take_while(|l| l.starts_with("  "))
-        .map(|l| {
-            let words: Vec<&str> = l.split_whitespace().collect();
-            assert_eq!(words.len(), 3, "a notification line: {l}");
+    table(printed, "demo: notifications")
+        .into_iter()
+        .map(|words| {
+            assert_eq!(words.len(), 3, "a notification: {words:?}");
             (
                 words[0].to_owned(),
                 words[1].to_owned(),
@@ -98,7 +98,10 @@ async fn the_demo_prints_every_planted_finding_exactly() {
     }
     up.sigterm_and_wait();
     // Log lines went to the data directory, not into the story.
-    assert!(printed.iter().any(|l| l.starts_with("logs ")), "{printed:?}");
+    assert!(
+        printed.iter().any(|l| l.starts_with("logs ")),
+        "{printed:?}"
+    );
     let log = std::fs::read_to_string(dir.path().join("handoff.log")).expect("handoff.log");
     assert!(log.contains("partitions assigned"), "{log}");
     let findings = findings(&printed);

@@ -13,7 +13,7 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header, Headers, OwnedHeaders};
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 
@@ -130,14 +130,7 @@ pub fn consume(kafka: &KafkaConfig, topics: &[&str]) -> Result<Rate, BenchError>
 pub fn load(kafka: &KafkaConfig, topic: &str) -> Result<Vec<RawRecord>, BenchError> {
     let mut records = Vec::new();
     read_all(kafka, &[topic], |m| {
-        let headers = m
-            .headers()
-            .map(|h| {
-                h.iter()
-                    .map(|h| (h.key.to_owned(), h.value.unwrap_or_default().to_vec()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let headers = handoff_bus::headers::pairs(m.headers());
         records.push(RawRecord {
             partition: m.partition(),
             key: m.key().map(<[u8]>::to_vec),
