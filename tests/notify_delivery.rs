@@ -122,32 +122,27 @@ async fn count(store: &Store, sql: &str) -> i64 {
         .unwrap()
 }
 
-/// Waits until the notifier applied everything on the agency topics and
-/// nothing is left pending, then a little longer for due timers.
+/// Waits until the notifier has stored the end of every agency partition
+/// (as it is now), fired every deadline due by the latest event time, and
+/// sent everything it made.
 async fn wait_all_delivered(stack: &Stack, store: &Store, within: Duration) {
     let kafka = stack.kafka.clone();
-    let total: i64 = tokio::task::spawn_blocking(move || agency_topic_ends(&kafka))
+    let ends = tokio::task::spawn_blocking(move || agency_topic_ends(&kafka))
         .await
-        .unwrap()
-        .values()
-        .sum();
+        .unwrap();
+    if let Err(behind) = handoff_store::offsets::wait_reached(store, &ends, within).await {
+        panic!("the notifier did not apply everything within {within:?}: {behind:?}");
+    }
     let deadline = tokio::time::Instant::now() + within;
-    let mut quiet_since = None;
     loop {
-        let applied = applied(store).await;
+        let unfired = count(store, handoff_notify::schema::EVENT_TIME_TIMERS_UNFIRED).await;
         let pending = count(store, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'").await;
-        let done = applied >= total && pending == 0;
-        match (done, quiet_since) {
-            (true, None) => quiet_since = Some(tokio::time::Instant::now()),
-            // Long enough for due timers to fire (they wait on a quiet
-            // second and the watchdog's look), which would add pending rows.
-            (true, Some(t)) if t.elapsed() > Duration::from_secs(6) => return,
-            (false, _) => quiet_since = None,
-            _ => {}
+        if unfired == 0 && pending == 0 {
+            return;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "applied {applied} of {total}, {pending} pending"
+            "{unfired} deadlines unfired, {pending} notifications pending"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -198,30 +193,36 @@ fn ingest_fixtures(stack: &Stack) {
     }
 }
 
-/// The first `expected` Notification records on handoff.notifications.v1,
-/// decoded with the schema the registry holds for them (and a few seconds
-/// more, so that one too many would show).
+/// Every Notification record on handoff.notifications.v1, read to where
+/// the topic ends now (call it once everything was delivered), decoded
+/// with the schema the registry holds for them; there must be `expected`.
 async fn topic_notifications(stack: &Stack, expected: usize) -> Vec<apache_avro::types::Value> {
+    let kafka = stack.kafka.clone();
+    let ends = tokio::task::spawn_blocking(move || {
+        handoff_bus::watermarks::topic_ends(&kafka, &[topics::NOTIFICATIONS]).unwrap()
+    })
+    .await
+    .unwrap();
+    let total = ends.values().sum::<i64>() as usize;
+    assert_eq!(total, expected, "notifications on the topic");
     let consumer: BaseConsumer = stack
         .kafka
         .consumer("notifications-reader")
         .create()
         .unwrap();
-    consumer.subscribe(&[topics::NOTIFICATIONS]).unwrap();
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    for (topic, partition) in ends.keys() {
+        tpl.add_partition_offset(topic, *partition, rdkafka::Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&tpl).unwrap();
     let schema = Catalogue::embedded().records["Notification"].schema.clone();
     let mut out = Vec::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    let mut extra_wait = None;
-    loop {
-        if out.len() >= expected && extra_wait.is_none() {
-            extra_wait = Some(std::time::Instant::now() + Duration::from_secs(3));
-        }
-        if extra_wait.is_some_and(|t| std::time::Instant::now() > t) {
-            return out;
-        }
+    while out.len() < total {
         assert!(
             std::time::Instant::now() < deadline,
-            "{} of {expected} notifications on the topic",
+            "read {} of {total} notifications on the topic",
             out.len()
         );
         match consumer.poll(Duration::from_millis(200)) {
@@ -247,6 +248,7 @@ async fn topic_notifications(stack: &Stack, expected: usize) -> Vec<apache_avro:
             None => {}
         }
     }
+    out
 }
 
 fn field<'a>(record: &'a apache_avro::types::Value, name: &str) -> &'a apache_avro::types::Value {
