@@ -89,9 +89,23 @@ async fn run_until_caught_up(stack: &Stack, location: &StoreLocation) {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    // Idle for a moment: due timers fire (a second's quiet, the watchdog's
-    // fresh look finding nothing behind, the next second's tick).
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    // Due timers fire once the backlog look finds the notifier caught up.
+    loop {
+        let unfired = store
+            .query(handoff_notify::schema::EVENT_TIME_TIMERS_UNFIRED, vec![])
+            .await
+            .unwrap()[0][0]
+            .as_i64()
+            .unwrap();
+        if unfired == 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{unfired} deadlines due by the event clock not fired"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     stop.cancel();
     task.await.unwrap().unwrap();
 }
