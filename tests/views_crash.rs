@@ -27,6 +27,8 @@ const KILLS: usize = 4;
 struct Instances {
     running: Vec<Child>,
     logs: Vec<PathBuf>,
+    /// Further arguments for every instance.
+    extra: Vec<String>,
 }
 
 impl Instances {
@@ -47,6 +49,7 @@ impl Instances {
             .args(["--store", &store.arg()])
             .args(["--group", "crash", "--http-listen", "127.0.0.1:0"])
             .args(scale_out)
+            .args(&self.extra)
             .env("RUST_LOG", "info,handoff_bus=debug")
             .stdout(Stdio::null())
             .stderr(file)
@@ -108,6 +111,7 @@ async fn crash_story(store: TestStore) {
     let mut running = Instances {
         running: Vec::new(),
         logs: Vec::new(),
+        extra: Vec::new(),
     };
     for _ in 0..instances {
         let child = running.start(&stack, &store);
@@ -200,6 +204,19 @@ async fn log_end(stack: &Stack) -> i64 {
 /// join delay (3 s) and the catch-up itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_member_takes_over_from_a_killed_member_that_held_every_partition() {
+    takeover(&[]).await;
+}
+
+/// The same with static membership: the restarted instance comes back
+/// under the dead one's `group.instance.id`, which a coordinator that
+/// honours it lets take the partitions back without waiting out the
+/// dead member's session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_static_member_restarted_under_its_id_takes_its_partitions_back() {
+    takeover(&["-X", "group.instance.id=views-crash-1"]).await;
+}
+
+async fn takeover(extra: &[&str]) {
     const BOUND: Duration = Duration::from_secs(45);
     let stack = Stack::start().await;
     stack.codec().register_catalogue().await.unwrap();
@@ -221,6 +238,7 @@ async fn a_new_member_takes_over_from_a_killed_member_that_held_every_partition(
     let mut running = Instances {
         running: Vec::new(),
         logs: Vec::new(),
+        extra: extra.iter().map(|a| (*a).to_owned()).collect(),
     };
     // Alone in the group, the first member holds all nine partitions; it
     // has read every one of the six with records when it is caught up.
@@ -239,7 +257,7 @@ async fn a_new_member_takes_over_from_a_killed_member_that_held_every_partition(
     );
     wait_caught_up(&stack.kafka, &store.location(), BOUND).await;
     println!(
-        "the new member held the dead member's partitions and caught up {:?} after it started",
+        "{extra:?}: the new member held the dead member's partitions and caught up {:?} after it started",
         started.elapsed()
     );
     drop(running);
