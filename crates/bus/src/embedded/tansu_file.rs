@@ -165,7 +165,11 @@ async fn copy_partition(
             count - 1
         )));
     }
-    let mut headers = header_rows(old, old_file, &topition).await?;
+    // Headers are read a window of offsets at a time (earlier Handoff
+    // builds indexed the header table by record), so memory stays bounded
+    // however long the partition.
+    let mut headers = HashMap::new();
+    let mut headers_until = 0;
     let mut records = old
         .query(
             &format!("SELECT offset_id, timestamp, k, v FROM record WHERE topition = {topition} ORDER BY offset_id"),
@@ -179,6 +183,10 @@ async fn copy_partition(
         let timestamp: Option<i64> = row.get(1).map_err(fail)?;
         let key: Option<Vec<u8>> = row.get(2).map_err(fail)?;
         let value: Option<Vec<u8>> = row.get(3).map_err(fail)?;
+        if offset >= headers_until {
+            headers_until = offset + HEADER_WINDOW;
+            headers = header_rows(old, old_file, &topition, offset, headers_until).await?;
+        }
         let mut owned = OwnedHeaders::new();
         for (k, v) in headers.remove(&offset).unwrap_or_default() {
             owned = owned.insert(Header {
@@ -238,16 +246,22 @@ async fn acknowledged(
 /// A record's headers in the order written: key, value.
 type RecordHeaders = Vec<(String, Option<Vec<u8>>)>;
 
-/// Every header of one partition, by record offset.
+/// How many records' headers are held at once during a copy.
+const HEADER_WINDOW: i64 = 10_000;
+
+/// The headers of one partition's records at offsets `from..until`, by
+/// record offset.
 async fn header_rows(
     old: &libsql::Connection,
     old_file: &Path,
     topition: &str,
+    from: i64,
+    until: i64,
 ) -> Result<HashMap<i64, RecordHeaders>, EmbeddedError> {
     let fail = |e: libsql::Error| sql_error(old_file, e);
     let mut rows = old
         .query(
-            &format!("SELECT offset_id, k, v FROM header WHERE topition = {topition} ORDER BY offset_id, rowid"),
+            &format!("SELECT offset_id, k, v FROM header WHERE topition = {topition} AND offset_id >= {from} AND offset_id < {until} ORDER BY offset_id, rowid"),
             (),
         )
         .await
