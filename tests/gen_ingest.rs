@@ -7,7 +7,7 @@ use std::path::Path;
 
 use handoff_adapters::Summary;
 use handoff_e2e::{run_ingest, Stack};
-use handoff_gen::{GenConfig, Truth};
+use handoff_gen::{EoirLayout, GenConfig, Truth};
 
 fn ingest(stack: &Stack, agency: &str, folder: &Path) -> Summary {
     let summary = stack.data_dir().join(format!("{agency}.json"));
@@ -56,6 +56,71 @@ async fn a_generated_history_ingests_to_exactly_the_truth() {
         );
     }
     assert_eq!(all.files.len(), truth.files.len());
+    stack.stop().await;
+}
+
+/// EOIR's feed as related tables: the A-number only on the case table (or
+/// in the crosswalk), rows of a case that never arrives, and cases with no
+/// A-number anywhere. The account, pending links included, is the truth's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_related_eoir_export_ingests_to_exactly_the_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = GenConfig {
+        children: 3000,
+        eoir_layout: EoirLayout::Related,
+        ..GenConfig::default()
+    };
+    config.faults.eoir_case_without_a_number = 0.002;
+    config.faults.eoir_orphan_row = 0.002;
+    let truth: Truth = handoff_gen::generate(&config, dir.path(), |_| {}).unwrap();
+    let f = &truth.faults;
+    assert!(
+        f.eoir_crosswalk_cases > 0 && f.eoir_orphan_rows > 0 && f.eoir_rows_without_a_number > 0,
+        "{f:?}"
+    );
+    // Only the layout differs: the history is the per-table layout's.
+    let per_table = handoff_gen::generate(
+        &GenConfig {
+            eoir_layout: EoirLayout::PerTable,
+            ..config.clone()
+        },
+        tempfile::tempdir().unwrap().path(),
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(
+        serde_json::to_value(&truth.facts).unwrap(),
+        serde_json::to_value(&per_table.facts).unwrap()
+    );
+    let schedule_header = std::fs::read_to_string(dir.path().join("doj/tbl_schedule.csv")).unwrap();
+    assert!(!schedule_header
+        .lines()
+        .next()
+        .unwrap()
+        .contains("ALIEN_NBR"));
+
+    let stack = Stack::start().await;
+    stack.codec().register_catalogue().await.unwrap();
+    let doj = ingest(&stack, "doj", &dir.path().join("doj"));
+    assert!(doj.adds_up());
+    for (file, expected) in truth.files.iter().filter(|(_, s)| {
+        // The DOJ files: the per-agency folders hold the others.
+        s.records > 0
+    }) {
+        if !dir.path().join("doj").join(file).exists() {
+            continue;
+        }
+        assert_eq!(
+            doj.files.get(file),
+            Some(expected),
+            "{file}: ingest's account differs from truth.json"
+        );
+    }
+    assert_eq!(
+        doj.total().pending_link,
+        truth.faults.eoir_orphan_rows,
+        "every row of a case that never arrives waits"
+    );
     stack.stop().await;
 }
 

@@ -226,7 +226,8 @@ async fn an_ingest_rides_out_a_broker_restart_without_loss_or_double_counting() 
     let ingest = tokio::spawn(async move {
         let mut publisher = Publisher::new(producer, ledger, rejects);
         let mut progress = Progress::new(0, false);
-        ingest_files(Layout::Hhs, &files, &mut publisher, &mut progress).await?;
+        let never = tokio_util::sync::CancellationToken::new();
+        ingest_files(Layout::Hhs, &files, &mut publisher, &mut progress, &never).await?;
         publisher.finish().await
     });
 
@@ -311,5 +312,12 @@ async fn with_the_broker_gone_ingest_fails_clearly_and_counts_nothing_unacknowle
         Some(&"0"),
         "no record counted as published: {published_line}"
     );
+    // Every record is in the account all the same: as not read.
+    assert_eq!(
+        cols.get(1),
+        cols.get(7),
+        "records = not read: {published_line}"
+    );
+    assert!(stderr.contains("every record is accounted for"), "{stderr}");
     stack.stop().await;
 }

@@ -202,8 +202,6 @@ pub fn reader(kafka: &KafkaConfig, topic: &str) -> rdkafka::consumer::StreamCons
     consumer
 }
 
-/// Runs `handoff ingest <agency> <input>` against the stack, with its
-/// ledger and rejects in the stack's directory, plus `extra` arguments.
 /// Ingests a generated history's three exports (`<data>/ice`, `hhs`,
 /// `doj`) on a thread of its own, so a test can kill services meanwhile.
 pub fn ingest_in_background(stack: &Stack, data: &Path) -> std::thread::JoinHandle<()> {
@@ -238,7 +236,22 @@ pub fn run_ingest(
     input: &Path,
     extra: &[&str],
 ) -> std::process::Output {
-    std::process::Command::new(handoff_bin())
+    ingest_command(stack, agency, input, extra)
+        .output()
+        .expect("handoff ingest runs")
+}
+
+/// `handoff ingest <agency> <input>` against the stack, with its ledger
+/// and rejects in the stack's directory, plus `extra` arguments; not
+/// started.
+pub fn ingest_command(
+    stack: &Stack,
+    agency: &str,
+    input: &Path,
+    extra: &[&str],
+) -> std::process::Command {
+    let mut command = std::process::Command::new(handoff_bin());
+    command
         .args(["ingest", agency])
         .arg(input)
         .args([
@@ -252,7 +265,6 @@ pub fn run_ingest(
         .arg(stack.data_dir().join("ledger.db"))
         .arg("--rejects")
         .arg(stack.data_dir().join(format!("rejects-{agency}.jsonl")))
-        .args(extra)
-        .output()
-        .expect("handoff ingest runs")
+        .args(extra);
+    command
 }

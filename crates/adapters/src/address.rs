@@ -57,6 +57,9 @@ pub fn assess(raw: &RawAddress<'_>) -> Address {
                 .iter()
                 .any(|m| upper.split_whitespace().any(|w| w == *m))
         });
+    // Mail needs a street; a change that names only the town is still
+    // news (the child moved there), so it travels, flagged.
+    let incomplete = !blank && street.is_none();
     Address {
         street,
         secondary_unit: unit,
@@ -67,6 +70,7 @@ pub fn assess(raw: &RawAddress<'_>) -> Address {
         missing_secondary_unit,
         undeliverable,
         blank,
+        incomplete,
     }
 }
 
@@ -131,6 +135,19 @@ mod tests {
                 "62701"
             ))
             .missing_secondary_unit
+        );
+    }
+
+    #[test]
+    fn an_address_without_a_street_is_incomplete_not_blank() {
+        let town_only = assess(&raw("", "", "Houston", "TX", "77002"));
+        assert!(town_only.incomplete && !town_only.blank);
+        assert_eq!(town_only.city.as_deref(), Some("Houston"));
+        assert_eq!(town_only.postal_code.as_deref(), Some("77002"));
+        assert!(!assess(&raw("12 Elm St", "", "Houston", "TX", "77002")).incomplete);
+        assert!(
+            !assess(&raw("", "", "", "", "")).incomplete,
+            "blank is its own finding"
         );
     }
 }

@@ -7,7 +7,7 @@
 //! `encounters.csv`, `tbl_schedule.csv`; ORR defaults to `upload.jsonl`),
 //! `public=true` for EOIR's FOIA layout.
 
-use std::io::{BufReader, Cursor};
+use std::io::Cursor;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -154,13 +154,25 @@ async fn run(
     })?;
     let mut publisher = Publisher::new(state.producer.clone(), ledger, rejects);
     let mut progress = Progress::new(body.len() as u64, false);
+    // A request is not stopped halfway: the client waits for its account.
+    let never = tokio_util::sync::CancellationToken::new();
     ingest_reader(
         layout,
         &name,
-        BufReader::new(Cursor::new(body)),
+        Cursor::new(body),
         &mut publisher,
         &mut progress,
+        &never,
     )
     .await?;
-    publisher.finish().await
+    let summary = publisher.finish().await?;
+    // An unusable body (a wrong name, a header without the columns) is the
+    // client's to fix.
+    if let Some((_, why)) = summary.failed_files().next() {
+        return Err(IngestError::Input {
+            file: name,
+            message: why.to_owned(),
+        });
+    }
+    Ok(summary)
 }

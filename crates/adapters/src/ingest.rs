@@ -1,19 +1,17 @@
-//! Driving an ingest: pick the parser by agency and file name, read line
-//! by line (constant memory whatever the file size), hand every record to
-//! the publisher, and show progress.
+//! Driving an ingest: read each file record by record (constant memory
+//! whatever the file size), give EOIR rows their case's A-number, hand
+//! every record to the publisher, and show progress.
 
-use std::io::{BufRead, BufReader, IsTerminal, Read};
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
+use tokio_util::sync::CancellationToken;
 
-use crate::doj::{self, Table};
-use crate::hhs;
-use crate::ice::{case_actions, encounters};
+use crate::doj::{self, linking};
 use crate::publisher::{IngestError, Publisher};
-use crate::record::{Parsed, Reject, RejectCode, SourceLine};
-use crate::table::{latin1, split_csv, split_tsv, Header, Row};
+use crate::records::Records;
 
 /// Which agency's layout an input is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +31,7 @@ impl Layout {
         let ok = match self {
             Layout::Ice => lower.starts_with("encounters") || lower.starts_with("case_actions"),
             Layout::Hhs => lower.ends_with(".jsonl") || lower.ends_with(".json"),
-            Layout::Doj { .. } => Table::from_file_name(name).is_some(),
+            Layout::Doj { .. } => doj::File::from_file_name(name).is_some(),
         };
         if ok {
             return Ok(());
@@ -41,7 +39,7 @@ impl Layout {
         Err(match self {
             Layout::Ice => "not an ICE extract: ICE files are named encounters*.csv or case_actions*.csv".to_owned(),
             Layout::Hhs => "not a UC Path export: ORR files are JSON Lines named *.jsonl".to_owned(),
-            Layout::Doj { .. } => "not an EOIR table: EOIR files are named A_TblCase*, B_TblProceeding*, tbl_schedule* or tbl_JuvenileHistory*".to_owned(),
+            Layout::Doj { .. } => "not an EOIR table: EOIR files are named A_TblCase*, B_TblProceeding*, tbl_schedule*, tbl_JuvenileHistory* or crosswalk*".to_owned(),
         })
     }
 }
@@ -124,38 +122,54 @@ pub fn expand(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Ingests files from disk. Files in a folder that the layout does not
-/// read (e.g. `truth.json`) are an error, not silently skipped.
+/// Ingests files from disk. A file that cannot be read (a name the layout
+/// does not read, an unusable header, a read error) is that file's failure
+/// alone: it is counted as failed with its reason and the others go on.
+/// A failure of the bus (broker, registry, ledger) or `stop` ends the run;
+/// the records it did not get to are counted as not read. EOIR files are
+/// read crosswalks first, then case tables, then the rest, whatever the
+/// order given: rows then wait for a case only when the case is not in
+/// the run.
 pub async fn ingest_files(
     layout: Layout,
     files: &[PathBuf],
     publisher: &mut Publisher,
     progress: &mut Progress,
+    stop: &CancellationToken,
 ) -> Result<(), IngestError> {
-    for path in files {
+    let mut files = files.to_vec();
+    if let Layout::Doj { .. } = layout {
+        files.sort_by_key(|path| {
+            doj::File::from_file_name(&file_name(path)).map_or(3, doj::File::reading_order)
+        });
+    }
+    let mut ended: Option<IngestError> = None;
+    for path in &files {
         let name = file_name(path);
-        layout
-            .accepts(&name)
-            .map_err(|message| IngestError::Input {
-                file: path.display().to_string(),
-                message,
-            })?;
+        let file = match std::fs::File::open(path) {
+            Ok(file) => file,
+            Err(e) => {
+                publisher.file_failed(&name, format!("cannot open: {e}"));
+                continue;
+            }
+        };
+        if ended.is_some() {
+            publisher.not_read(&name, count_records(layout, &name, file));
+            continue;
+        }
+        if let Err(e) = ingest_reader(layout, &name, file, publisher, progress, stop).await {
+            ended = Some(e);
+        }
     }
-    for path in files {
-        let file = std::fs::File::open(path).map_err(|e| IngestError::Input {
-            file: path.display().to_string(),
-            message: format!("cannot open: {e}"),
-        })?;
-        ingest_reader(
-            layout,
-            &file_name(path),
-            BufReader::with_capacity(1 << 20, file),
-            publisher,
-            progress,
-        )
-        .await?;
+    ended.map_or(Ok(()), Err)
+}
+
+/// How many records a file holds, without publishing any.
+fn count_records(layout: Layout, name: &str, reader: impl Read) -> u64 {
+    match Records::open(layout, name, reader) {
+        Ok(mut records) => records.count_rest(),
+        Err(e) => e.not_read,
     }
-    Ok(())
 }
 
 pub fn file_name(path: &Path) -> String {
@@ -164,185 +178,55 @@ pub fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-/// Ingests one input stream named `name` (a file, or an HTTP body).
+/// Ingests one input stream named `name` (a file, or an HTTP body). An
+/// unreadable file is recorded as failed in the account (`Ok`); an `Err`
+/// ends the run, with the rest of this file counted as not read.
 pub async fn ingest_reader<R: Read>(
     layout: Layout,
     name: &str,
-    mut reader: BufReader<R>,
+    reader: R,
     publisher: &mut Publisher,
     progress: &mut Progress,
+    stop: &CancellationToken,
 ) -> Result<(), IngestError> {
-    layout.accepts(name).map_err(|message| IngestError::Input {
-        file: name.to_owned(),
-        message,
-    })?;
-    let mut lines = Lines {
-        reader: &mut reader,
-        buf: Vec::new(),
-        number: 0,
-        name,
+    let mut records = match Records::open(layout, name, reader) {
+        Ok(records) => records,
+        Err(e) => {
+            publisher.not_read(name, e.not_read);
+            publisher.file_failed(name, e.reason);
+            return Ok(());
+        }
     };
-
-    match layout {
-        Layout::Hhs => {
-            while let Some(bytes) = lines.next()? {
-                progress.step(bytes);
-                if lines.buf.iter().all(u8::is_ascii_whitespace) {
-                    continue; // a blank line is no record
-                }
-                let source = SourceLine {
-                    file: name.to_owned(),
-                    line: lines.number,
-                    raw: String::from_utf8_lossy(&lines.buf).into_owned(),
-                };
-                let parsed = match utf8(&lines.buf) {
-                    Ok(text) => hhs::map_line(&text),
-                    Err(()) => Parsed::Rejected(not_utf8()),
-                };
-                publisher.accept(&source, parsed).await?;
-            }
+    let linked = records.linked_layout();
+    loop {
+        if stop.is_cancelled() {
+            publisher.not_read(name, records.count_rest());
+            publisher.flush().await?;
+            return Err(IngestError::Stopped);
         }
-        Layout::Ice => {
-            let is_encounters = name.to_lowercase().starts_with("encounters");
-            let required: &[&str] = if is_encounters {
-                &encounters::COLUMNS
-            } else {
-                &case_actions::COLUMNS
-            };
-            let Some(_) = lines.next()? else {
-                return Ok(());
-            };
-            let header = utf8(&lines.buf)
-                .map_err(|_| input_error(name, "the header line is not UTF-8".into()))?;
-            let header = Header::new(split_csv(&header).map_err(|m| input_error(name, m))?);
-            check_header(&header, required, name)?;
-            while let Some(bytes) = lines.next()? {
-                progress.step(bytes);
-                if lines.buf.is_empty() {
-                    continue;
-                }
-                let source = SourceLine {
-                    file: name.to_owned(),
-                    line: lines.number,
-                    raw: String::from_utf8_lossy(&lines.buf).into_owned(),
-                };
-                let parsed = match utf8(&lines.buf) {
-                    Err(()) => Parsed::Rejected(not_utf8()),
-                    Ok(text) => match split_csv(&text) {
-                        Err(why) => Parsed::Rejected(Reject::new(RejectCode::MalformedRow, None, format!("{why}; fix the quoting"))),
-                        Ok(cells) if cells.len() != header.len() => Parsed::Rejected(Reject::new(
-                            RejectCode::MalformedRow,
-                            None,
-                            format!("the row has {} fields but the header has {}; check for unquoted commas", cells.len(), header.len()),
-                        )),
-                        Ok(cells) => {
-                            let row = Row::new(&header, cells);
-                            if is_encounters { encounters::map(&row) } else { case_actions::map(&row) }
-                        }
-                    },
-                };
-                publisher.accept(&source, parsed).await?;
+        let record = match records.next_record() {
+            Ok(Some(record)) => record,
+            Ok(None) => break,
+            Err(e) => {
+                publisher.file_failed(name, e.reason);
+                break;
             }
+        };
+        progress.step(records.last_line_bytes());
+        if record.realigned {
+            publisher.note_realigned(name);
         }
-        Layout::Doj { public } => {
-            let table = Table::from_file_name(name).expect("checked by accepts");
-            let Some(_) = lines.next()? else {
-                return Ok(());
-            };
-            let header = Header::new(
-                split_tsv(latin1(&lines.buf).trim_start_matches('\u{feff}'))
-                    .into_iter()
-                    .map(|c| c.trim().to_owned())
-                    .collect(),
-            );
-            check_header(&header, &table.required_columns(public), name)?;
-            while let Some(bytes) = lines.next()? {
-                progress.step(bytes);
-                if lines.buf.is_empty() {
-                    continue;
-                }
-                let text = latin1(&lines.buf);
-                let source = SourceLine {
-                    file: name.to_owned(),
-                    line: lines.number,
-                    raw: text.clone(),
-                };
-                let (parsed, realigned) =
-                    doj::map_realigning(table, &header, split_tsv(&text), public);
-                if realigned {
-                    publisher.note_realigned(name);
-                }
-                publisher.accept(&source, parsed).await?;
-            }
+        let accepted = match &linked {
+            Some((table, header)) => linking::accept(publisher, record, *table, header).await,
+            None => publisher.accept(&record.source, record.parsed).await,
+        };
+        if let Err(e) = accepted {
+            publisher.not_read(name, records.count_rest());
+            return Err(e);
         }
+    }
+    if linked.is_some() {
+        linking::release(publisher).await?;
     }
     Ok(())
-}
-
-/// Reads lines as bytes (EOIR files are latin-1), without the line end.
-struct Lines<'a, R> {
-    reader: &'a mut BufReader<R>,
-    buf: Vec<u8>,
-    number: u64,
-    name: &'a str,
-}
-
-impl<R: Read> Lines<'_, R> {
-    /// Reads the next line into `buf`; returns its size in bytes.
-    fn next(&mut self) -> Result<Option<u64>, IngestError> {
-        self.buf.clear();
-        let n = self
-            .reader
-            .read_until(b'\n', &mut self.buf)
-            .map_err(|e| IngestError::Input {
-                file: self.name.to_owned(),
-                message: format!("read failed: {e}"),
-            })?;
-        if n == 0 {
-            return Ok(None);
-        }
-        while self.buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-            self.buf.pop();
-        }
-        self.number += 1;
-        Ok(Some(n as u64))
-    }
-}
-
-fn check_header(header: &Header, required: &[&str], name: &str) -> Result<(), IngestError> {
-    let missing = header.missing(required);
-    if missing.is_empty() {
-        return Ok(());
-    }
-    Err(IngestError::Input {
-        file: name.to_owned(),
-        message: format!(
-            "the header lacks column(s) {}; the first line must name the columns (see the README's layout of this file)",
-            missing.join(", ")
-        ),
-    })
-}
-
-/// The line as text, without a byte-order mark; `Err` if not UTF-8. A
-/// function, not a closure: a closure over `&[u8]` held across an await
-/// makes the ingest future non-`Send`.
-fn input_error(file: &str, message: String) -> IngestError {
-    IngestError::Input {
-        file: file.to_owned(),
-        message,
-    }
-}
-
-fn utf8(buf: &[u8]) -> Result<String, ()> {
-    std::str::from_utf8(buf)
-        .map(|s| s.trim_start_matches('\u{feff}').to_owned())
-        .map_err(|_| ())
-}
-
-fn not_utf8() -> Reject {
-    Reject::new(
-        RejectCode::MalformedRow,
-        None,
-        "the line is not UTF-8 text; re-export the file as UTF-8",
-    )
 }

@@ -17,6 +17,46 @@ pub struct LedgerError {
     source: libsql::Error,
 }
 
+impl LedgerError {
+    pub fn new(path: &str, source: libsql::Error) -> Self {
+        LedgerError {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+/// A connection to the ledger's file, created readable by its owner only:
+/// besides event ids it holds EOIR's case links and waiting rows, which are
+/// agency data.
+pub async fn open_private(path: &Path) -> Result<Connection, LedgerError> {
+    let err = |source| LedgerError::new(&path.display().to_string(), source);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        // Created here, empty, so SQLite opens a file with these bits (its
+        // WAL and shared-memory files copy them).
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    let db = libsql::Builder::new_local(path)
+        .build()
+        .await
+        .map_err(err)?;
+    let conn = db.connect().map_err(err)?;
+    conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
+    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        .await
+        .map_err(err)?;
+    Ok(conn)
+}
+
 pub struct Ledger {
     path: String,
     conn: Connection,
@@ -27,23 +67,10 @@ const CHUNK: usize = 500;
 
 impl Ledger {
     pub async fn open(path: &Path) -> Result<Self, LedgerError> {
-        let err = |source| LedgerError {
-            path: path.display().to_string(),
-            source,
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        let db = libsql::Builder::new_local(path)
-            .build()
-            .await
-            .map_err(err)?;
-        let conn = db.connect().map_err(err)?;
-        conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
+        let err = |source| LedgerError::new(&path.display().to_string(), source);
+        let conn = open_private(path).await?;
         conn.execute_batch(
-            "PRAGMA journal_mode=WAL;
-             PRAGMA synchronous=NORMAL;
-             CREATE TABLE IF NOT EXISTS published (event_id BLOB PRIMARY KEY) WITHOUT ROWID;",
+            "CREATE TABLE IF NOT EXISTS published (event_id BLOB PRIMARY KEY) WITHOUT ROWID;",
         )
         .await
         .map_err(err)?;
@@ -54,10 +81,12 @@ impl Ledger {
     }
 
     fn err(&self, source: libsql::Error) -> LedgerError {
-        LedgerError {
-            path: self.path.clone(),
-            source,
-        }
+        LedgerError::new(&self.path, source)
+    }
+
+    /// The file the ledger is in (EOIR's case links live there too).
+    pub fn path(&self) -> &Path {
+        Path::new(&self.path)
     }
 
     /// Which of `ids` are already published.

@@ -10,8 +10,9 @@ use handoff_bus::{EventProducer, PublishError};
 use handoff_events::{CodecError, Event};
 use uuid::Uuid;
 
+use crate::doj::links::Links;
 use crate::ledger::{Ledger, LedgerError};
-use crate::record::{Parsed, SourceLine};
+use crate::record::{Parsed, Reject, RejectCode, SourceLine};
 use crate::rejects::RejectWriter;
 use crate::summary::Summary;
 
@@ -34,6 +35,8 @@ pub enum IngestError {
     },
     #[error("{file}: {message}")]
     Input { file: String, message: String },
+    #[error("stopped (Ctrl-C or SIGTERM) before every record was read; re-run to publish the rest (published events are skipped)")]
+    Stopped,
 }
 
 /// Records per batch: large enough to keep the producer busy, small
@@ -46,7 +49,25 @@ pub struct Publisher {
     ledger: Ledger,
     rejects: RejectWriter,
     summary: Summary,
-    batch: Vec<(String, Vec<Event>)>,
+    batch: Vec<(Slot, Vec<Event>)>,
+    /// EOIR's case links, opened at the first EOIR row that needs them.
+    links: Option<Links>,
+}
+
+/// Where a queued record is counted: its file, or (a row that waited for
+/// its case) the released rows of its file, forgotten once published.
+struct Slot {
+    file: String,
+    waiting: Option<i64>,
+}
+
+impl Slot {
+    fn summary<'a>(&self, summary: &'a mut Summary) -> &'a mut crate::FileSummary {
+        match self.waiting {
+            None => summary.file(&self.file),
+            Some(_) => summary.released(&self.file),
+        }
+    }
 }
 
 fn id_of(event: &Event) -> Uuid {
@@ -64,18 +85,84 @@ impl Publisher {
             rejects,
             summary: Summary::default(),
             batch: Vec::new(),
+            links: None,
         }
     }
 
     /// Counts the record and queues its events; publishes when the batch
     /// is full.
     pub async fn accept(&mut self, source: &SourceLine, parsed: Parsed) -> Result<(), IngestError> {
-        self.summary.file(&source.file).records += 1;
+        let slot = Slot {
+            file: source.file.clone(),
+            waiting: None,
+        };
+        self.take(slot, source, parsed).await
+    }
+
+    /// A row that waited for its EOIR case (id `waiting` in the store),
+    /// now that the case is known: counted under the released rows of its
+    /// file, and forgotten by the store once published or rejected.
+    pub async fn accept_released(
+        &mut self,
+        waiting: i64,
+        source: &SourceLine,
+        parsed: Parsed,
+    ) -> Result<(), IngestError> {
+        let slot = Slot {
+            file: source.file.clone(),
+            waiting: Some(waiting),
+        };
+        let queued = matches!(parsed, Parsed::Events(_));
+        self.take(slot, source, parsed).await?;
+        if !queued {
+            self.links().await?.forget(waiting);
+        }
+        Ok(())
+    }
+
+    /// An EOIR row that waits for its case: kept in the store, counted as
+    /// pending.
+    pub async fn accept_waiting(
+        &mut self,
+        source: &SourceLine,
+        idncase: u64,
+        table: crate::doj::Table,
+        header: String,
+    ) -> Result<(), IngestError> {
+        self.links().await?.park(idncase, table, source, header);
+        let s = self.summary.file(&source.file);
+        s.records += 1;
+        s.pending_link += 1;
+        Ok(())
+    }
+
+    async fn take(
+        &mut self,
+        slot: Slot,
+        source: &SourceLine,
+        parsed: Parsed,
+    ) -> Result<(), IngestError> {
+        slot.summary(&mut self.summary).records += 1;
+        // The last guard of "nothing is keyed by an empty A-number": an
+        // event meant for notifications must name its child.
+        let parsed = match parsed {
+            Parsed::Events(events)
+                if events
+                    .iter()
+                    .any(|e| !e.meta().statistical && e.meta().a_number.is_none()) =>
+            {
+                Parsed::Rejected(Reject::new(
+                    RejectCode::NoANumber,
+                    None,
+                    "the record gives no A-number, and without one its events reach no child's case; add the A-number and send it again",
+                ))
+            }
+            other => other,
+        };
         match parsed {
             Parsed::Rejected(reject) => {
-                *self
-                    .summary
-                    .file(&source.file)
+                *slot
+                    .summary(&mut self.summary)
                     .rejected
                     .entry(reject.code.as_str().to_owned())
                     .or_default() += 1;
@@ -86,15 +173,36 @@ impl Publisher {
                         source: e,
                     })?;
             }
-            Parsed::NoEvent(_) => self.summary.file(&source.file).no_event += 1,
+            Parsed::NoEvent(_) => slot.summary(&mut self.summary).no_event += 1,
             Parsed::Events(events) => {
-                self.batch.push((source.file.clone(), events));
+                self.batch.push((slot, events));
                 if self.batch.len() >= BATCH_RECORDS {
                     self.flush().await?;
                 }
             }
         }
         Ok(())
+    }
+
+    /// Records of `file` this run will not get to (its file failed, or the
+    /// run stopped before them).
+    pub fn not_read(&mut self, file: &str, records: u64) {
+        let s = self.summary.file(file);
+        s.records += records;
+        s.not_read += records;
+    }
+
+    /// A file that could not be read, and why.
+    pub fn file_failed(&mut self, file: &str, reason: String) {
+        self.summary.file(file).failed = Some(reason);
+    }
+
+    /// EOIR's case links (opened on first use, in the ledger's file).
+    pub async fn links(&mut self) -> Result<&mut Links, IngestError> {
+        if self.links.is_none() {
+            self.links = Some(Links::open(self.ledger.path()).await?);
+        }
+        Ok(self.links.as_mut().expect("just opened"))
     }
 
     pub fn note_realigned(&mut self, file: &str) {
@@ -107,6 +215,54 @@ impl Publisher {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.batch);
+        let result = self.publish(&batch).await;
+        match result {
+            Ok(outcome) => {
+                for ((slot, _), new) in batch.iter().zip(outcome) {
+                    let s = slot.summary(&mut self.summary);
+                    if new == 0 {
+                        s.duplicates += 1;
+                    } else {
+                        s.published += 1;
+                        s.events_published += new as u64;
+                    }
+                }
+                self.save_links(&batch).await
+            }
+            Err(e) => {
+                // Not acknowledged (or not sent): not read by this run. A
+                // re-run skips whatever of it the ledger holds.
+                for (slot, _) in &batch {
+                    slot.summary(&mut self.summary).not_read += 1;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// After a batch is on the bus: the rejects so far on disk, then the
+    /// case links learned, the rows parked, and the released rows of the
+    /// batch forgotten, so a crash never loses a waiting row.
+    async fn save_links(&mut self, batch: &[(Slot, Vec<Event>)]) -> Result<(), IngestError> {
+        let Some(links) = self.links.as_mut() else {
+            return Ok(());
+        };
+        for (slot, _) in batch {
+            if let Some(id) = slot.waiting {
+                links.forget(id);
+            }
+        }
+        self.rejects.flush().map_err(|e| IngestError::Rejects {
+            path: self.rejects.path().display().to_string(),
+            source: e,
+        })?;
+        links.save().await?;
+        Ok(())
+    }
+
+    /// Sends the new events of a batch and waits for every acknowledgement;
+    /// returns the number of new events per record.
+    async fn publish(&mut self, batch: &[(Slot, Vec<Event>)]) -> Result<Vec<usize>, IngestError> {
         let ids: Vec<Uuid> = batch
             .iter()
             .flat_map(|(_, es)| es.iter().map(id_of))
@@ -117,9 +273,9 @@ impl Publisher {
         // batch is a duplicate of its first copy.
         // Each event's id is parsed once, in `ids`, in batch order.
         let mut to_send: Vec<(&Event, Uuid)> = Vec::new();
-        let mut outcome: Vec<(&str, usize)> = Vec::new(); // (file, new events)
+        let mut outcome: Vec<usize> = Vec::new(); // new events per record
         let mut next_id = ids.iter();
-        for (file, events) in &batch {
+        for (_, events) in batch {
             let mut new = 0;
             for e in events {
                 let id = *next_id.next().expect("one id per event");
@@ -128,7 +284,7 @@ impl Publisher {
                     new += 1;
                 }
             }
-            outcome.push((file, new));
+            outcome.push(new);
         }
 
         // Indexing, not iterating: an iterator held across an await makes
@@ -166,16 +322,7 @@ impl Publisher {
                 first: failures.swap_remove(0),
             });
         }
-        for (file, new) in outcome {
-            let s = self.summary.file(file);
-            if new == 0 {
-                s.duplicates += 1;
-            } else {
-                s.published += 1;
-                s.events_published += new as u64;
-            }
-        }
-        Ok(())
+        Ok(outcome)
     }
 
     async fn encode(&self, event: &Event) -> Result<Vec<u8>, IngestError> {
@@ -208,6 +355,9 @@ impl Publisher {
             path: self.rejects.path().display().to_string(),
             source: e,
         })?;
+        if let Some(links) = self.links.as_mut() {
+            links.save().await?;
+        }
         Ok(self.summary.clone())
     }
 

@@ -46,6 +46,10 @@ pub enum RejectCode {
     MissingField,
     InvalidValue,
     UnknownRecordType,
+    /// An EOIR row's own A-number differs from its case's.
+    ANumberConflict,
+    /// An EOIR row of a case that has no A-number anywhere.
+    NoANumber,
 }
 
 impl RejectCode {
@@ -58,6 +62,8 @@ impl RejectCode {
             RejectCode::MissingField => "missing_field",
             RejectCode::InvalidValue => "invalid_value",
             RejectCode::UnknownRecordType => "unknown_record_type",
+            RejectCode::ANumberConflict => "a_number_conflict",
+            RejectCode::NoANumber => "no_a_number",
         }
     }
 }

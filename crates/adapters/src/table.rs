@@ -35,6 +35,11 @@ impl Header {
         self.names.is_empty()
     }
 
+    /// The name of the column at `index`.
+    pub fn name(&self, index: usize) -> Option<&str> {
+        self.names.get(index).map(String::as_str)
+    }
+
     pub fn has(&self, name: &str) -> bool {
         self.index.contains_key(&name.to_uppercase())
     }
@@ -99,8 +104,17 @@ impl<'h> Row<'h> {
     }
 
     pub fn a_number(&self, column: &str) -> Result<ANumber, Reject> {
-        let v = self.required(column)?;
-        ANumber::parse(&v).map_err(|e| {
+        self.optional_a_number(column)?
+            .ok_or_else(|| Reject::missing(column))
+    }
+
+    /// The A-number when the cell has one; `None` when the column is absent
+    /// or empty; a reject when the cell holds something else.
+    pub fn optional_a_number(&self, column: &str) -> Result<Option<ANumber>, Reject> {
+        let Some(v) = self.get(column) else {
+            return Ok(None);
+        };
+        ANumber::parse(&v).map(Some).map_err(|e| {
             Reject::new(
                 RejectCode::InvalidANumber,
                 Some(column),

@@ -10,7 +10,6 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -94,7 +93,17 @@ pub async fn watch(
             current.insert(path, stamp);
         }
         seen = current;
-        ready.sort();
+        // EOIR: what gives A-numbers first, as in a run of several files.
+        ready.sort_by_key(|path| {
+            let order = match config.layout {
+                Layout::Doj { .. } => {
+                    crate::doj::File::from_file_name(&crate::ingest::file_name(path))
+                        .map_or(3, crate::doj::File::reading_order)
+                }
+                _ => 0,
+            };
+            (order, path.clone())
+        });
         for path in ready {
             let outcome = ingest_one(config, &producer, &path).await;
             seen.remove(&path);
@@ -165,13 +174,24 @@ async fn publish(
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut publisher = Publisher::new(producer.clone(), ledger, rejects);
     let mut progress = Progress::new(size, false);
+    // A file is finished once begun: stopping waits for it, so a file is
+    // never left half-published in the drop folder.
+    let never = CancellationToken::new();
     ingest_reader(
         config.layout,
         name,
-        BufReader::with_capacity(1 << 20, file),
+        file,
         &mut publisher,
         &mut progress,
+        &never,
     )
     .await?;
-    publisher.finish().await
+    let summary = publisher.finish().await?;
+    if let Some((_, why)) = summary.failed_files().next() {
+        return Err(IngestError::Input {
+            file: name.to_owned(),
+            message: why.to_owned(),
+        });
+    }
+    Ok(summary)
 }

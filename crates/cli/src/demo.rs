@@ -67,9 +67,20 @@ pub async fn run(
         ("doj", Layout::Doj { public: false }),
     ] {
         let files = expand(&[dir.join(agency)])?;
-        ingest_files(layout, &files, &mut publisher, &mut Progress::new(0, false)).await?;
+        let never = tokio_util::sync::CancellationToken::new();
+        ingest_files(
+            layout,
+            &files,
+            &mut publisher,
+            &mut Progress::new(0, false),
+            &never,
+        )
+        .await?;
     }
     let summary = publisher.finish().await?;
+    if let Some((file, why)) = summary.failed_files().next() {
+        bail!("demo: the generated {file} could not be read: {why}");
+    }
     let total = summary.total();
     println!(
         "demo: ingested {} records: {} events published, {} duplicate rows, {} rejected (reasons in {})",

@@ -83,6 +83,11 @@ pub struct Address {
     pub undeliverable: bool,
     #[avro(default = "false")]
     pub blank: bool,
+    /// Known in part, without a street (added after v1's first release;
+    /// records written before it read as `false`).
+    #[avro(default = "false")]
+    #[serde(default)]
+    pub incomplete: bool,
 }
 
 impl Default for Address {
@@ -98,6 +103,7 @@ impl Default for Address {
             missing_secondary_unit: false,
             undeliverable: false,
             blank: true,
+            incomplete: false,
         }
     }
 }

@@ -58,6 +58,7 @@ pub fn address() -> Address {
         missing_secondary_unit: false,
         undeliverable: false,
         blank: false,
+        incomplete: false,
     }
 }
 

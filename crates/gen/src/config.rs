@@ -16,8 +16,22 @@ pub struct GenConfig {
     /// hearings already scheduled. Default: one year after `to`.
     pub as_of: NaiveDate,
     pub seed: u64,
+    /// How EOIR's internal feed is laid out: an A-number on every table, or
+    /// related tables (the A-number on the case table or a crosswalk only).
+    pub eoir_layout: EoirLayout,
     pub rates: Rates,
     pub faults: FaultRates,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EoirLayout {
+    /// `ALIEN_NBR` on every table.
+    #[default]
+    PerTable,
+    /// `ALIEN_NBR` on `A_TblCase` only, some cases' in `crosswalk.csv`
+    /// instead; proceedings and schedules find theirs through `IDNCASE`.
+    Related,
 }
 
 /// Proportions of the life cycle, each a probability.
@@ -73,6 +87,15 @@ pub struct FaultRates {
     /// Children with an extra ORR record under a mistyped A-number that no
     /// other agency knows.
     pub unmatched_a_number: f64,
+    /// Related EOIR layout only: cases whose A-number is in the crosswalk
+    /// file, not on their case row.
+    pub eoir_crosswalk: f64,
+    /// Related EOIR layout only: extra schedule rows of a case that never
+    /// arrives (they wait: pending link).
+    pub eoir_orphan_row: f64,
+    /// Related EOIR layout only: extra cases with no A-number anywhere, each
+    /// with one schedule row (both rejected: no_a_number).
+    pub eoir_case_without_a_number: f64,
 }
 
 impl Default for GenConfig {
@@ -84,6 +107,7 @@ impl Default for GenConfig {
             to,
             as_of: NaiveDate::from_ymd_opt(2024, 9, 30).expect("valid date"),
             seed: 2024,
+            eoir_layout: EoirLayout::PerTable,
             rates: Rates::default(),
             faults: FaultRates::default(),
         }
@@ -120,6 +144,9 @@ impl Default for FaultRates {
             b6_marker: 0.03,
             a_number_separators: 0.05,
             unmatched_a_number: 0.002,
+            eoir_crosswalk: 0.05,
+            eoir_orphan_row: 0.001,
+            eoir_case_without_a_number: 0.0005,
         }
     }
 }

@@ -17,7 +17,7 @@ use std::path::Path;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-pub use config::GenConfig;
+pub use config::{EoirLayout, GenConfig};
 pub use truth::Truth;
 
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +54,9 @@ pub fn generate(
         path: out.display().to_string(),
         source,
     };
-    let mut writers = write::Writers::create(out, config.faults.clone()).map_err(io)?;
+    let mut writers =
+        write::Writers::create(out, config.faults.clone(), config.eoir_layout, config.seed)
+            .map_err(io)?;
     let mut truth = Truth {
         config: config.clone(),
         ..Truth::default()

@@ -94,6 +94,16 @@ pub struct Faults {
     pub b6_markers: u64,
     pub a_numbers_with_separators: u64,
     pub unmatched_a_numbers: u64,
+    /// Related EOIR layout: cases whose A-number only the crosswalk gives.
+    #[serde(default)]
+    pub eoir_crosswalk_cases: u64,
+    /// Related EOIR layout: schedule rows of a case that never arrives.
+    #[serde(default)]
+    pub eoir_orphan_rows: u64,
+    /// Related EOIR layout: rows (case and schedule) of a case with no
+    /// A-number anywhere.
+    #[serde(default)]
+    pub eoir_rows_without_a_number: u64,
 }
 
 /// The NTA backlog's aging bucket for a child released `days` days ago

@@ -10,10 +10,10 @@ use std::path::Path;
 use handoff_adapters::doj::{case, proceeding, schedule};
 use handoff_adapters::ice::{case_actions, encounters};
 use handoff_adapters::FileSummary;
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::config::FaultRates;
+use crate::config::{EoirLayout, FaultRates};
 use crate::truth::Truth;
 
 pub const ENCOUNTERS: &str = "encounters.csv";
@@ -23,6 +23,11 @@ pub const A_TBLCASE: &str = "A_TblCase.csv";
 pub const B_TBLPROCEEDING: &str = "B_TblProceeding.csv";
 pub const TBL_SCHEDULE: &str = "tbl_schedule.csv";
 pub const TBL_JUVENILE: &str = "tbl_JuvenileHistory.csv";
+pub const CROSSWALK: &str = "crosswalk.csv";
+/// Where `ALIEN_NBR` sits in the rows of `B_TblProceeding` and
+/// `tbl_schedule` (see their `COLUMNS`); the related layout leaves it out.
+const PROCEEDING_A_NUMBER: usize = 2;
+const SCHEDULE_A_NUMBER: usize = 3;
 pub const JUVENILE_COLUMNS: [&str; 4] = [
     "IDNJUVENILEHISTORY",
     "IDNCASE",
@@ -40,6 +45,17 @@ pub struct Writers {
     juvenile: BufWriter<File>,
     faults: FaultRates,
     junk: u64,
+    related: Option<Related>,
+}
+
+/// The related EOIR layout's own file and faults. Its draws come from a
+/// generator of their own, so the history (every fact in the truth) is
+/// the same in both layouts.
+struct Related {
+    crosswalk: BufWriter<File>,
+    rng: ChaCha8Rng,
+    /// Cases written with no A-number, whose schedule row is still to come.
+    cases_without_a_number: Vec<u64>,
 }
 
 fn tsv_line(cells: &[String]) -> Vec<u8> {
@@ -79,7 +95,12 @@ fn published_tsv(
 }
 
 impl Writers {
-    pub fn create(out: &Path, faults: FaultRates) -> std::io::Result<Self> {
+    pub fn create(
+        out: &Path,
+        faults: FaultRates,
+        layout: EoirLayout,
+        seed: u64,
+    ) -> std::io::Result<Self> {
         for dir in ["ice", "hhs", "doj"] {
             std::fs::create_dir_all(out.join(dir))?;
         }
@@ -91,22 +112,42 @@ impl Writers {
                 w.write_record(header)?;
                 Ok(w)
             };
-        let tsv_file = |name: &str, header: &[&str]| -> std::io::Result<BufWriter<File>> {
+        let related = layout == EoirLayout::Related;
+        let tsv_file = |name: &str,
+                        header: &[&str],
+                        a_number_at: Option<usize>|
+         -> std::io::Result<BufWriter<File>> {
             let mut w = BufWriter::new(File::create(out.join("doj").join(name))?);
-            let cells: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+            let mut cells: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+            if let (true, Some(i)) = (related, a_number_at) {
+                cells.remove(i);
+            }
             w.write_all(&tsv_line(&cells))?;
             Ok(w)
+        };
+        let related = match related {
+            false => None,
+            true => Some(Related {
+                crosswalk: tsv_file(CROSSWALK, &handoff_adapters::doj::CROSSWALK_COLUMNS, None)?,
+                rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_0E01),
+                cases_without_a_number: Vec::new(),
+            }),
         };
         Ok(Writers {
             encounters: csv_file(ENCOUNTERS, &encounters::COLUMNS)?,
             case_actions: csv_file(CASE_ACTIONS, &case_actions::COLUMNS)?,
             uc_path: BufWriter::new(File::create(out.join("hhs").join(UC_PATH))?),
-            a_case: tsv_file(A_TBLCASE, &case::COLUMNS)?,
-            b_proceeding: tsv_file(B_TBLPROCEEDING, &proceeding::COLUMNS)?,
-            schedule: tsv_file(TBL_SCHEDULE, &schedule::COLUMNS)?,
-            juvenile: tsv_file(TBL_JUVENILE, &JUVENILE_COLUMNS)?,
+            a_case: tsv_file(A_TBLCASE, &case::COLUMNS, None)?,
+            b_proceeding: tsv_file(
+                B_TBLPROCEEDING,
+                &proceeding::COLUMNS,
+                Some(PROCEEDING_A_NUMBER),
+            )?,
+            schedule: tsv_file(TBL_SCHEDULE, &schedule::COLUMNS, Some(SCHEDULE_A_NUMBER))?,
+            juvenile: tsv_file(TBL_JUVENILE, &JUVENILE_COLUMNS, None)?,
             faults,
             junk: 0,
+            related,
         })
     }
 
@@ -135,6 +176,7 @@ impl Writers {
             "invalid_date" => &mut truth.faults.invalid_date,
             "malformed_row" => &mut truth.faults.malformed_rows,
             "malformed_json" => &mut truth.faults.malformed_json,
+            "no_a_number" => &mut truth.faults.eoir_rows_without_a_number,
             other => unreachable!("the generator plants no `{other}` rejects"),
         };
         *fault += 1;
@@ -252,6 +294,37 @@ impl Writers {
             truth.file(A_TBLCASE).realigned += 1;
             truth.faults.shifted_columns_realigned += 1;
         }
+        if let Some(related) = self.related.as_mut() {
+            if related.rng.random_bool(self.faults.eoir_crosswalk) {
+                // The A-number moves to the crosswalk, which a run reads
+                // first: the case row still publishes.
+                related
+                    .crosswalk
+                    .write_all(&tsv_line(&[row[0].clone(), row[1].clone()]))?;
+                row[1] = String::new();
+                let f = truth.file(CROSSWALK);
+                f.records += 1;
+                f.no_event += 1;
+                truth.faults.eoir_crosswalk_cases += 1;
+            }
+            if related
+                .rng
+                .random_bool(self.faults.eoir_case_without_a_number)
+            {
+                let id = 900_000_000 + self.junk + 1;
+                self.junk += 1;
+                let mut orphan = original.clone();
+                orphan[0] = id.to_string();
+                orphan[1] = String::new();
+                // No address change: a row with nothing to say but its case.
+                for cell in &mut orphan[5..=10] {
+                    cell.clear();
+                }
+                self.a_case.write_all(&tsv_line(&orphan))?;
+                Self::rejected(truth, A_TBLCASE, "no_a_number");
+                related.cases_without_a_number.push(id);
+            }
+        }
         let line = tsv_line(&row);
         self.a_case.write_all(&line)?;
         if events > 0 {
@@ -291,14 +364,24 @@ impl Writers {
         events: u64,
     ) -> std::io::Result<()> {
         let twice = rng.random_bool(self.faults.duplicate_row);
+        let row = self.laid_out(row, PROCEEDING_A_NUMBER);
         published_tsv(
             &mut self.b_proceeding,
             truth,
             B_TBLPROCEEDING,
-            row,
+            &row,
             events,
             twice,
         )
+    }
+
+    /// A child table's row as the layout writes it.
+    fn laid_out(&self, row: &[String], a_number_at: usize) -> Vec<String> {
+        let mut row = row.to_vec();
+        if self.related.is_some() {
+            row.remove(a_number_at);
+        }
+        row
     }
 
     pub fn eoir_schedule(
@@ -309,7 +392,42 @@ impl Writers {
         events: u64,
     ) -> std::io::Result<()> {
         let twice = rng.random_bool(self.faults.duplicate_row);
-        published_tsv(&mut self.schedule, truth, TBL_SCHEDULE, row, events, twice)
+        let laid_out = self.laid_out(row, SCHEDULE_A_NUMBER);
+        published_tsv(
+            &mut self.schedule,
+            truth,
+            TBL_SCHEDULE,
+            &laid_out,
+            events,
+            twice,
+        )?;
+        let Some(related) = self.related.as_mut() else {
+            return Ok(());
+        };
+        // A schedule row of a case with no A-number (written above), and
+        // one of a case that never arrives.
+        let extra = |case: u64, junk: &mut u64| {
+            *junk += 1;
+            let mut orphan = laid_out.clone();
+            orphan[0] = (900_000_000 + *junk).to_string();
+            orphan[2] = case.to_string(); // IDNCASE
+            tsv_line(&orphan)
+        };
+        for case in std::mem::take(&mut related.cases_without_a_number) {
+            let line = extra(case, &mut self.junk);
+            self.schedule.write_all(&line)?;
+            Self::rejected(truth, TBL_SCHEDULE, "no_a_number");
+        }
+        if related.rng.random_bool(self.faults.eoir_orphan_row) {
+            let case = 950_000_000 + self.junk;
+            let line = extra(case, &mut self.junk);
+            self.schedule.write_all(&line)?;
+            let f = truth.file(TBL_SCHEDULE);
+            f.records += 1;
+            f.pending_link += 1;
+            truth.faults.eoir_orphan_rows += 1;
+        }
+        Ok(())
     }
 
     pub fn eoir_juvenile(&mut self, truth: &mut Truth, row: &[String]) -> std::io::Result<()> {
@@ -335,6 +453,9 @@ impl Writers {
         self.a_case.flush()?;
         self.b_proceeding.flush()?;
         self.schedule.flush()?;
+        if let Some(related) = self.related.as_mut() {
+            related.crosswalk.flush()?;
+        }
         self.juvenile.flush()
     }
 }

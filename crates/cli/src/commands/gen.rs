@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::Args;
-use handoff_gen::GenConfig;
+use handoff_gen::{EoirLayout, GenConfig};
 
 #[derive(Args, Debug)]
 pub struct GenArgs {
@@ -30,10 +30,21 @@ pub struct GenArgs {
     /// Where to write ice/, hhs/, doj/ and truth.json.
     #[arg(long, default_value = "data/gen")]
     pub out: PathBuf,
+    /// EOIR's internal feed: `per-table` (ALIEN_NBR on every table) or
+    /// `related` (ALIEN_NBR on A_TblCase, some cases' in crosswalk.csv; the
+    /// other tables link by IDNCASE).
+    #[arg(long, value_enum)]
+    pub eoir_layout: Option<EoirLayoutArg>,
     /// A JSON file overriding any parameter (the `config` object of a
     /// truth.json has every one, with its default).
     #[arg(long)]
     pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum EoirLayoutArg {
+    PerTable,
+    Related,
 }
 
 pub fn run(args: GenArgs) -> Result<ExitCode> {
@@ -51,6 +62,12 @@ pub fn run(args: GenArgs) -> Result<ExitCode> {
         .as_of
         .unwrap_or_else(|| args.to + chrono::Duration::days(366));
     config.seed = args.seed;
+    if let Some(layout) = args.eoir_layout {
+        config.eoir_layout = match layout {
+            EoirLayoutArg::PerTable => EoirLayout::PerTable,
+            EoirLayoutArg::Related => EoirLayout::Related,
+        };
+    }
 
     let meter = crate::progress::Meter::new("gen", Some(config.children), "children");
     let started = Instant::now();
@@ -69,7 +86,8 @@ pub fn run(args: GenArgs) -> Result<ExitCode> {
     );
     let records: u64 = truth.files.values().map(|s| s.records).sum();
     println!(
-        "     {records} records in 7 files; expected counts in {}",
+        "     {records} records in {} files; expected counts in {}",
+        truth.files.len(),
         args.out.join("truth.json").display()
     );
     Ok(ExitCode::SUCCESS)

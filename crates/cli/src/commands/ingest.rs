@@ -10,7 +10,9 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use handoff_adapters::ingest::expand;
 use handoff_adapters::watch::{Outcome, WatchConfig};
-use handoff_adapters::{ingest_files, Layout, Ledger, Progress, Publisher, RejectWriter};
+use handoff_adapters::{
+    ingest_files, IngestError, Layout, Ledger, Progress, Publisher, RejectWriter,
+};
 use handoff_bus::EventProducer;
 
 use crate::kafka_args::{KafkaArgs, RegistryArgs};
@@ -31,8 +33,12 @@ pub struct IngestArgs {
     /// Whose export this is.
     pub agency: AgencyArg,
     /// Files, or folders whose files are all read.
-    #[arg(required_unless_present = "watch")]
+    #[arg(required_unless_present_any = ["watch", "pending"])]
     pub paths: Vec<PathBuf>,
+    /// EOIR only: list the rows waiting for their case's A-number (which
+    /// file and line, which case, since when) and publish nothing.
+    #[arg(long, conflicts_with_all = ["paths", "watch"])]
+    pub pending: bool,
     /// Watch this drop folder instead: each file is published once it has
     /// stopped changing, then moved to done/ (or failed/ with a .reason).
     #[arg(long, conflicts_with = "paths")]
@@ -64,7 +70,8 @@ pub struct IngestArgs {
     )]
     pub ledger: PathBuf,
     /// Also write the account as JSON (per file: records, published,
-    /// duplicates, no_event, rejected by reason, events_published).
+    /// duplicates, no_event, pending_link, rejected by reason, not_read,
+    /// events_published, failed), also when the run ends early.
     #[arg(long)]
     pub summary_json: Option<PathBuf>,
     /// No progress bar or progress lines.
@@ -96,6 +103,12 @@ pub async fn run(args: IngestArgs) -> Result<ExitCode> {
             "--public applies to EOIR's FOIA layout only: use it with `handoff ingest doj`"
         );
     }
+    if args.pending {
+        if !matches!(args.agency, AgencyArg::Doj) {
+            anyhow::bail!("--pending lists EOIR rows waiting for their case: use it with `handoff ingest doj`");
+        }
+        return crate::commands::ingest_pending::run(&args.ledger).await;
+    }
     let kafka = args.kafka.or_local()?;
     let codec = args.registry.codec();
     let producer = EventProducer::new(&kafka, codec)?;
@@ -117,11 +130,13 @@ pub async fn run(args: IngestArgs) -> Result<ExitCode> {
         .with_context(|| format!("cannot create the rejects file {}", rejects_path.display()))?;
     let mut publisher = Publisher::new(producer, ledger, rejects);
     let mut progress = Progress::new(total_bytes, !args.quiet);
+    let stop = crate::shutdown::on_signal();
     let result = ingest_files(
         args.agency.layout(args.public),
         &files,
         &mut publisher,
         &mut progress,
+        &stop,
     )
     .await;
     progress.finish();
@@ -132,27 +147,44 @@ pub async fn run(args: IngestArgs) -> Result<ExitCode> {
     let summary = match finished {
         Ok(summary) => summary,
         Err(e) => {
+            let stopped = matches!(e, IngestError::Stopped);
             eprintln!(
-                "account before the failure (published = acknowledged):\n{}",
+                "account when the run ended (published = acknowledged; not read = publish again by re-running):\n{}",
                 publisher.summary()
             );
+            if let Some(path) = &args.summary_json {
+                write_summary(path, publisher.summary())?;
+            }
+            if stopped {
+                eprintln!("{e}");
+                return Ok(ExitCode::from(130));
+            }
             return Err(e.into());
         }
     };
     println!("{summary}");
     if let Some(path) = &args.summary_json {
-        std::fs::write(path, serde_json::to_vec_pretty(&summary)?)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        write_summary(path, &summary)?;
     }
     let rejected = summary.total().rejected_total();
     if rejected > 0 {
         println!("rejected records are in {}", rejects_path.display());
+    }
+    let failed = summary.failed_files().count();
+    if failed > 0 {
+        eprintln!("{failed} file(s) could not be read (FAILED above); the others were ingested");
+        return Ok(ExitCode::from(1));
     }
     if args.strict && rejected > 0 {
         eprintln!("--strict: {rejected} record(s) rejected");
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn write_summary(path: &std::path::Path, summary: &handoff_adapters::Summary) -> Result<()> {
+    std::fs::write(path, serde_json::to_vec_pretty(summary)?)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 async fn watch(

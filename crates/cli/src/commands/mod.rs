@@ -6,6 +6,7 @@ pub mod broker;
 pub mod export;
 pub mod gen;
 pub mod ingest;
+pub mod ingest_pending;
 pub mod notify;
 pub mod registry;
 pub mod replay;
