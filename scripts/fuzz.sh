@@ -46,14 +46,15 @@ for t in "${targets[@]}"; do
   cargo +nightly fuzz run --fuzz-dir fuzz "$t" "tests/fuzz/corpus/$t" -- \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="tests/fuzz/findings/$t/" -print_final_stats=1 2>"$log" || status=$?
-  runs=$(awk -F: '/stat::number_of_executed_units/ {gsub(/ /,"",$2); print $2}' "$log" | tail -1)
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   findings=$(find "tests/fuzz/findings/$t" -type f | wc -l)
   # Keep the corpus small: only inputs that add coverage.
   cargo +nightly fuzz cmin --fuzz-dir fuzz "$t" "tests/fuzz/corpus/$t" >/dev/null 2>&1 || true
   corpus=$(find "tests/fuzz/corpus/$t" -type f | wc -l)
   echo "| $t | $seconds | ${runs:-?} | $corpus | $findings | $([ $status -eq 0 ] && echo none || echo "stopped: see $log") |" >> "$results"
-  [ $status -eq 0 ] || tail -40 "$log"
+  if [ $status -eq 0 ]; then rm -f "$log"; else tail -40 "$log"; fi
 done
+rm -f "$results"
 
 {
   echo "# Fuzzing"
