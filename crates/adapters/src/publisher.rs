@@ -161,17 +161,19 @@ impl Publisher {
         };
         match parsed {
             Parsed::Rejected(reject) => {
+                if let Err(e) = self.rejects.write(source, &reject) {
+                    // Not kept anywhere: not read, so a re-run sees it again.
+                    slot.summary(&mut self.summary).not_read += 1;
+                    return Err(IngestError::Rejects {
+                        path: self.rejects.path().display().to_string(),
+                        source: e,
+                    });
+                }
                 *slot
                     .summary(&mut self.summary)
                     .rejected
                     .entry(reject.code.as_str().to_owned())
                     .or_default() += 1;
-                self.rejects
-                    .write(source, &reject)
-                    .map_err(|e| IngestError::Rejects {
-                        path: self.rejects.path().display().to_string(),
-                        source: e,
-                    })?;
             }
             Parsed::NoEvent(_) => slot.summary(&mut self.summary).no_event += 1,
             Parsed::Events(events) => {

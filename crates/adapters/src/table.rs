@@ -61,6 +61,11 @@ impl<'h> Row<'h> {
         Row { header, cells }
     }
 
+    /// The cells, lined up with the header.
+    pub fn into_cells(self) -> Vec<String> {
+        self.cells
+    }
+
     /// The cell as written, if the column exists.
     pub fn raw(&self, column: &str) -> Option<&str> {
         let i = *self.header.index.get(&column.to_uppercase())?;

@@ -177,14 +177,16 @@ pub fn map_realigning(
     use std::cmp::Ordering;
     match cells.len().cmp(&header.len()) {
         Ordering::Equal => {
-            let parsed = table.map(&Row::new(header, cells.clone()), public);
-            (parsed, false, Some(cells))
+            let row = Row::new(header, cells);
+            let parsed = table.map(&row, public);
+            (parsed, false, Some(row.into_cells()))
         }
         Ordering::Less => {
             let mut padded = cells;
             padded.resize(header.len(), String::new());
-            let parsed = table.map(&Row::new(header, padded.clone()), public);
-            (parsed, true, Some(padded))
+            let row = Row::new(header, padded);
+            let parsed = table.map(&row, public);
+            (parsed, true, Some(row.into_cells()))
         }
         Ordering::Greater => {
             let extra = cells.len() - header.len();

@@ -218,13 +218,23 @@ async fn watch(
         Outcome::Done(name, summary) => {
             let t = summary.total();
             println!(
-                "done    {name}: {} records, {} published, {} duplicate, {} no event, {} rejected",
+                "done    {name}: {} records, {} published, {} duplicate, {} no event, {} pending, {} rejected",
                 t.records,
                 t.published,
                 t.duplicates,
                 t.no_event,
+                t.pending_link,
                 t.rejected_total()
             );
+            for (from, r) in &summary.released {
+                println!(
+                    "        {} waiting row(s) of {from} taken up: {} published, {} duplicate, {} rejected",
+                    r.records,
+                    r.published,
+                    r.duplicates,
+                    r.rejected_total()
+                );
+            }
         }
         Outcome::Failed(name, reason) => println!("failed  {name}: {reason}"),
     })
