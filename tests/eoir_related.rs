@@ -10,9 +10,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use handoff_adapters::{FileSummary, Summary};
-use handoff_e2e::{handoff_bin, reader, Stack};
+use handoff_e2e::{handoff_bin, read_events, Stack};
 use handoff_events::{topics, Event};
-use rdkafka::Message;
 
 const CASE: &str = "IDNCASE\tALIEN_NBR\tALIEN_CITY\tALIEN_STATE\tALIEN_ZIPCODE\tUPDATED_STREET\tUPDATED_CITY\tUPDATED_STATE\tUPDATED_ZIPCODE\tADDRESS_CHANGEDON";
 const PROCEEDING: &str =
@@ -124,20 +123,9 @@ fn pending(ledger: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Every event on the EOIR topic, by IDNCASE with its key (the A-number).
+/// The first `count` events on the EOIR topic, with their keys.
 async fn read_doj(stack: &Stack, count: usize) -> Vec<(String, Event)> {
-    let consumer = reader(&stack.kafka, topics::DOJ);
-    let codec = stack.codec();
-    let mut out = Vec::new();
-    while out.len() < count {
-        let m = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
-            .await
-            .unwrap_or_else(|_| panic!("only {} of {count} events", out.len()))
-            .unwrap();
-        let key = String::from_utf8(m.key().unwrap().to_vec()).unwrap();
-        out.push((key, codec.decode(m.payload().unwrap()).await.unwrap()));
-    }
-    out
+    read_events(stack, topics::DOJ, count).await
 }
 
 fn idncase(event: &Event) -> String {

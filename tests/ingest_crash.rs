@@ -3,10 +3,10 @@
 //! in the ledger cover every record exactly once, and a Ctrl-C's own
 //! account adds up with the rest counted as not read.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use handoff_adapters::Summary;
+use handoff_adapters::{FileSummary, Summary};
 use handoff_e2e::{ingest_command, Stack};
 use handoff_gen::{GenConfig, Truth};
 
@@ -63,24 +63,43 @@ async fn start_and_wait_for_some(
     }
 }
 
-fn generate(children: u64) -> (tempfile::TempDir, Truth) {
+/// A generated UC Path export of 10,000 children, what `truth.json` says
+/// its account must be, and a stack to ingest it into.
+struct Setup {
+    _dir: tempfile::TempDir,
+    input: PathBuf,
+    expected: FileSummary,
+    stack: Stack,
+    summary: PathBuf,
+}
+
+async fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let config = GenConfig {
-        children,
+        children: 10_000,
         ..GenConfig::default()
     };
-    let truth = handoff_gen::generate(&config, dir.path(), |_| {}).unwrap();
-    (dir, truth)
+    let truth: Truth = handoff_gen::generate(&config, dir.path(), |_| {}).unwrap();
+    let stack = Stack::start().await;
+    stack.codec().register_catalogue().await.unwrap();
+    Setup {
+        input: dir.path().join("hhs/uc_path.jsonl"),
+        expected: truth.files["uc_path.jsonl"].clone(),
+        summary: stack.data_dir().join("summary.json"),
+        _dir: dir,
+        stack,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_file_then_a_rerun_accounts_for_every_record_once() {
-    let (dir, truth) = generate(10_000);
-    let expected = &truth.files["uc_path.jsonl"];
-    let input = dir.path().join("hhs/uc_path.jsonl");
-    let stack = Stack::start().await;
-    stack.codec().register_catalogue().await.unwrap();
-    let summary = stack.data_dir().join("summary.json");
+    let Setup {
+        _dir,
+        input,
+        expected,
+        stack,
+        summary,
+    } = setup().await;
 
     let mut killed =
         start_and_wait_for_some(&stack, &input, &summary, expected.events_published).await;
@@ -129,12 +148,13 @@ async fn sigkill_mid_file_then_a_rerun_accounts_for_every_record_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_mid_file_ends_with_an_account_that_adds_up() {
-    let (dir, truth) = generate(10_000);
-    let expected = &truth.files["uc_path.jsonl"];
-    let input = dir.path().join("hhs/uc_path.jsonl");
-    let stack = Stack::start().await;
-    stack.codec().register_catalogue().await.unwrap();
-    let summary = stack.data_dir().join("summary.json");
+    let Setup {
+        _dir,
+        input,
+        expected,
+        stack,
+        summary,
+    } = setup().await;
 
     let child = start_and_wait_for_some(&stack, &input, &summary, expected.events_published).await;
     let status = std::process::Command::new("kill")

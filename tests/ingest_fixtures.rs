@@ -5,13 +5,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use handoff_adapters::{FileSummary, Summary};
-use handoff_e2e::{repo_root, run_ingest, Stack};
+use handoff_e2e::{read_events, repo_root, run_ingest, Stack};
 use handoff_events::{topics, Event};
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::Message;
 
 fn fixtures(name: &str) -> PathBuf {
     repo_root().join("tests/fixtures").join(name)
@@ -89,26 +86,6 @@ fn reject_keys(run: &Run, file: &str) -> Vec<(u64, String, Option<String>)> {
     keys
 }
 
-async fn read_topic(stack: &Stack, topic: &str, n: usize) -> Vec<(String, Event)> {
-    let codec = stack.codec();
-    let consumer: StreamConsumer = stack
-        .kafka
-        .consumer(&format!("fixture-reader-{topic}"))
-        .create()
-        .unwrap();
-    consumer.subscribe(&[topic]).unwrap();
-    let mut out = Vec::new();
-    while out.len() < n {
-        let m = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
-            .await
-            .unwrap_or_else(|_| panic!("only {} of {n} events on {topic}", out.len()))
-            .unwrap();
-        let key = String::from_utf8(m.key().unwrap().to_vec()).unwrap();
-        out.push((key, codec.decode(m.payload().unwrap()).await.unwrap()));
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ice_extracts_every_bad_row_kind() {
     let stack = Stack::start().await;
@@ -179,7 +156,7 @@ async fn ice_extracts_every_bad_row_kind() {
         ]
     );
 
-    let events = read_topic(&stack, topics::ICE, 11).await;
+    let events = read_events(&stack, topics::ICE, 11).await;
     assert!(
         events.iter().all(|(key, _)| key.starts_with("A2000000")),
         "keyed by normalised A-number"
@@ -239,7 +216,7 @@ async fn uc_path_json_lines_every_bad_line_kind() {
             (13, "unknown_record_type".into(), Some("record_type".into())),
         ]
     );
-    let events = read_topic(&stack, topics::HHS, 7).await;
+    let events = read_events(&stack, topics::HHS, 7).await;
     let blank = events.iter().find_map(|(_, e)| match e {
         Event::ReleasedToSponsor(r) if r.sponsor_id == "SP-10" => Some(r),
         _ => None,
@@ -287,7 +264,7 @@ async fn eoir_tables_internal_feed() {
         ]
     );
 
-    let events = read_topic(&stack, topics::DOJ, 16).await;
+    let events = read_events(&stack, topics::DOJ, 16).await;
     let find = |name: &str| -> Vec<&Event> {
         events
             .iter()
@@ -353,7 +330,7 @@ async fn eoir_public_foia_layout_is_statistical_and_keyed_by_case() {
         run.summary.files["tbl_schedule.csv"],
         file(1, 1, 0, 0, &[], 2)
     );
-    let events = read_topic(&stack, topics::DOJ, 7).await;
+    let events = read_events(&stack, topics::DOJ, 7).await;
     for (key, event) in &events {
         assert_eq!(key, "IDNCASE:7701");
         assert!(event.meta().statistical && event.meta().a_number.is_none());

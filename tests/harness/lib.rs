@@ -182,6 +182,29 @@ pub async fn get_json(url: &str) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("GET {url}: body is not JSON: {e}"))
 }
 
+/// The first `count` events on `topic` (from the beginning, every
+/// partition), with their keys; fails after 30 s without the next one.
+pub async fn read_events(
+    stack: &Stack,
+    topic: &str,
+    count: usize,
+) -> Vec<(String, handoff_events::Event)> {
+    use rdkafka::Message;
+    let consumer = reader(&stack.kafka, topic);
+    let codec = stack.codec();
+    let mut out = Vec::new();
+    while out.len() < count {
+        let m = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {} of {count} events on {topic}", out.len()))
+            .expect("a record");
+        let key = String::from_utf8(m.key().expect("a key").to_vec()).expect("a UTF-8 key");
+        let payload = m.payload().expect("a payload");
+        out.push((key, codec.decode(payload).await.expect("an event")));
+    }
+    out
+}
+
 /// A consumer assigned every partition of `topic` from the beginning,
 /// without a consumer group (no group join to wait for).
 pub fn reader(kafka: &KafkaConfig, topic: &str) -> rdkafka::consumer::StreamConsumer {
