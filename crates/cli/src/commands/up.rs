@@ -91,10 +91,12 @@ pub async fn run(mut args: UpArgs, log_file: Option<PathBuf>) -> Result<ExitCode
                         .context("starting the embedded broker")?;
                 let mut kafka = broker.kafka_config();
                 args.kafka.apply(&mut kafka)?;
+                // Named as the other files are, inside the data directory
+                // as given (the broker itself holds the absolute path).
                 println!(
                     "broker    {} (embedded Nisshi, {})",
                     broker.brokers,
-                    broker.storage_file.display()
+                    args.data_dir.join("broker.db").display()
                 );
                 embedded = Some(broker);
                 kafka
