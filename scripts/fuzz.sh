@@ -37,10 +37,15 @@ if [ ! -d tests/fuzz/corpus ]; then
   seed eoir_tables 7 tests/fixtures/doj-public/tbl_schedule.csv
 fi
 
-results="$(mktemp)"
+# Logs beside the fuzz build, not in /tmp (which a cleaner may empty
+# during a half-hour run).
+logs="$CARGO_TARGET_DIR/fuzz-logs"
+mkdir -p "$logs"
+results="$logs/results.md"
+: > "$results"
 for t in "${targets[@]}"; do
   mkdir -p "tests/fuzz/findings/$t" "tests/fuzz/corpus/$t"
-  log="$(mktemp)"
+  log="$logs/$t.log"
   echo "fuzz: $t for ${seconds}s"
   status=0
   cargo +nightly fuzz run --fuzz-dir fuzz "$t" "tests/fuzz/corpus/$t" -- \
@@ -52,9 +57,8 @@ for t in "${targets[@]}"; do
   cargo +nightly fuzz cmin --fuzz-dir fuzz "$t" "tests/fuzz/corpus/$t" >/dev/null 2>&1 || true
   corpus=$(find "tests/fuzz/corpus/$t" -type f | wc -l)
   echo "| $t | $seconds | ${runs:-?} | $corpus | $findings | $([ $status -eq 0 ] && echo none || echo "stopped: see $log") |" >> "$results"
-  if [ $status -eq 0 ]; then rm -f "$log"; else tail -40 "$log"; fi
+  [ $status -eq 0 ] || tail -40 "$log"
 done
-rm -f "$results"
 
 {
   echo "# Fuzzing"
