@@ -12,6 +12,9 @@ fn replay(kind: &str) -> usize {
     let mut checked = 0;
     for target_dir in std::fs::read_dir(&root).unwrap() {
         let target_dir = target_dir.unwrap().path();
+        if !target_dir.is_dir() {
+            continue; // the folder's README
+        }
         let name = target_dir
             .file_name()
             .unwrap()
