@@ -96,7 +96,14 @@ async fn the_demo_prints_every_planted_finding_exactly() {
             serde_json::from_slice(&out.stdout).expect("the API answers JSON");
         assert!(body.is_object(), "{line}: {body}");
     }
+    let stderr = up.stderr.clone();
     up.sigterm_and_wait();
+    // Stopping is quiet: no client talks to the broker once it is gone.
+    let errors = std::fs::read_to_string(&stderr).unwrap();
+    assert!(
+        !errors.contains("ERROR"),
+        "errors on the terminal:\n{errors}"
+    );
     // Log lines went to the data directory, not into the story.
     assert!(
         printed.iter().any(|l| l.starts_with("logs ")),

@@ -16,6 +16,9 @@ pub struct UpProcess {
     pub http: String,
     /// Everything it printed up to `ready.`.
     pub printed: Vec<String>,
+    /// Where its standard error goes (warnings and errors reach the
+    /// terminal even when log lines go to the log file).
+    pub stderr: std::path::PathBuf,
 }
 
 impl UpProcess {
@@ -23,6 +26,9 @@ impl UpProcess {
     /// arguments, and waits for it to print `ready.` (within five minutes:
     /// `--demo` first ingests and applies a history).
     pub fn start(data_dir: &Path, extra: &[&str]) -> UpProcess {
+        std::fs::create_dir_all(data_dir).expect("data directory");
+        let stderr = data_dir.join("up-stderr.txt");
+        let stderr_file = std::fs::File::create(&stderr).expect("stderr file");
         let mut child = Command::new(handoff_bin())
             .args([
                 "up",
@@ -37,7 +43,7 @@ impl UpProcess {
             .arg(data_dir)
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::from(stderr_file))
             .spawn()
             .expect("handoff up starts");
         let (tx, rx) = mpsc::channel();
@@ -77,6 +83,7 @@ impl UpProcess {
             registry: registry.expect("registry line"),
             http: http.expect("http line"),
             printed,
+            stderr,
         }
     }
 

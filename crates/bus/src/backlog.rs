@@ -110,14 +110,14 @@ pub fn spawn(
     topics: Vec<String>,
     reader: Arc<dyn OffsetReader>,
     signals: Arc<Signals>,
-) {
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
         while !signals.stopped() {
             look(&kafka, &topics, reader.as_ref(), &signals);
             signals.wait(PERIOD);
         }
-    });
+    })
 }
 
 fn look(kafka: &KafkaConfig, topics: &[&str], reader: &dyn OffsetReader, signals: &Signals) {

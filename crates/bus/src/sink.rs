@@ -307,11 +307,21 @@ impl ConsumerContext for SinkContext {
 }
 
 /// Sets its flag when dropped.
-struct StopOnDrop(Arc<crate::backlog::Signals>);
+/// Stops the backlog look and waits for its thread: a look still running
+/// when the sink has returned would talk to a broker that may be stopping
+/// next (`handoff up` stops the embedded one right after its sinks), and
+/// its client would log connection errors after "stopped.".
+struct StopOnDrop(
+    Arc<crate::backlog::Signals>,
+    Option<std::thread::JoinHandle<()>>,
+);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
         self.0.stop();
+        if let Some(thread) = self.1.take() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -409,14 +419,14 @@ impl<S: Sink> SinkRunner<S> {
     pub async fn run(self, shutdown: CancellationToken) -> Result<S, SinkRunError> {
         let SinkRunner { parts, mut sink } = self;
         let look = Arc::new(crate::backlog::Signals::default());
-        // Stops the look however this function returns.
-        let _stop_look = StopOnDrop(look.clone());
-        crate::backlog::spawn(
+        let thread = crate::backlog::spawn(
             parts.kafka.clone(),
             parts.config.topics.clone(),
             sink.offset_reader(),
             look.clone(),
         );
+        // Stops the look however this function returns.
+        let _stop_look = StopOnDrop(look.clone(), Some(thread));
         if parts.config.membership == Membership::Alone {
             parts.assign_alone_at_start().await?;
         }
