@@ -17,6 +17,7 @@ use handoff_events::Agency;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -75,14 +76,10 @@ pub fn digest(secret: &str) -> String {
         .collect()
 }
 
-/// Compares without an early exit, so timing does not reveal how much of a
+/// Compares in constant time, so timing does not reveal how much of a
 /// digest matched.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 impl Tokens {
@@ -119,9 +116,17 @@ impl Tokens {
             .filter(|s| !s.is_empty())
             .ok_or(Denied::Missing)?;
         let presented = digest(secret);
+        // Every digest is compared, so timing does not reveal which
+        // entry matched either.
         self.tokens
             .iter()
-            .find(|t| same(&t.sha256.to_lowercase(), &presented))
+            .fold(None, |found, t| {
+                if same(&t.sha256.to_lowercase(), &presented) {
+                    Some(t)
+                } else {
+                    found
+                }
+            })
             .ok_or(Denied::Unknown)
     }
 

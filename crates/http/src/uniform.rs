@@ -1,0 +1,66 @@
+//! Makes every error answer a problem, whoever produced it: a handler
+//! answers problems itself, but axum's own rejections (a wrong method, an
+//! unknown path, a body that is not JSON) and the timeout layer answer in
+//! plain text or with no body. This layer rewrites those, keeping what
+//! they said as the detail.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::problem::{Kind, Problem, PROBLEM_JSON};
+
+/// The most of a non-problem error body read to become the detail.
+const MAX_DETAIL: usize = 16 << 10;
+
+#[derive(Clone, Copy)]
+pub struct Context {
+    pub timeout: Duration,
+}
+
+pub async fn problems(State(context): State<Context>, request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    if status.as_u16() < 400 || is_problem(&response) {
+        return response;
+    }
+    let text = match axum::body::to_bytes(response.into_body(), MAX_DETAIL).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_owned(),
+        Err(_) => String::new(),
+    };
+    let detail = match (status, text.is_empty()) {
+        (StatusCode::NOT_FOUND, true) => {
+            format!("there is no endpoint {path}; /openapi.json lists them")
+        }
+        (StatusCode::METHOD_NOT_ALLOWED, _) => {
+            format!("{method} is not allowed on {path}; /openapi.json lists the methods")
+        }
+        (StatusCode::SERVICE_UNAVAILABLE, true) => {
+            return Problem::new(
+                Kind::Timeout,
+                format!(
+                    "no answer within the limit of {} s; narrow the request (a smaller limit, a later since) or retry later",
+                    context.timeout.as_secs()
+                ),
+            )
+            .into_response()
+        }
+        (_, true) => status.canonical_reason().unwrap_or("error").to_owned(),
+        (_, false) => text,
+    };
+    Problem::of_status(status, detail).into_response()
+}
+
+fn is_problem(response: &Response<Body>) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON))
+}
