@@ -12,7 +12,8 @@ use std::time::Duration;
 use handoff_auth::{new_token, Tokens};
 use handoff_e2e::receivers::{SmtpReceiver, WebhookReceiver};
 use handoff_e2e::stores::TestStore;
-use handoff_e2e::views::{agency_topic_ends, applied};
+use handoff_e2e::views::{self, agency_topic_ends, applied};
+use handoff_http::Guard;
 use handoff_e2e::{both_stores, repo_root, run_ingest, Stack};
 use handoff_events::{samples, topics, ANumber, Agency, Catalogue, Event, Timestamp};
 use handoff_notify::config::NotifyConfig;
@@ -108,7 +109,7 @@ async fn start_notifier(
             store: location.clone(),
             group: "notifier".into(),
             config: Arc::new(config),
-            tokens: Arc::new(tokens),
+            guard: Arc::new(Guard::new(tokens, views::generous_limits())),
         },
         stop.child_token(),
     )
@@ -564,7 +565,11 @@ async fn an_acknowledged_follow_up_stops_the_escalation() {
     let notifier = start_notifier(&stack, &location, settings, tokens, &stop).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api = format!("http://{}", listener.local_addr().unwrap());
-    let app = handoff_notify::api::router(notifier.ack.clone());
+    let app = handoff_http::app(
+        handoff_notify::api::router(notifier.ack.clone()),
+        notifier.ack.guard.limits(),
+        handoff_notify::api::describe_webhooks,
+    );
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     let hearing = Timestamp(Timestamp::now().0 - 86_400_000 + 20_000);

@@ -8,6 +8,7 @@ use std::time::Duration;
 use handoff_auth::{new_token, Tokens};
 use handoff_bus::{KafkaConfig, Membership};
 use handoff_events::{topics, Agency};
+use handoff_http::{Guard, Limits};
 use handoff_views::policy::Policy;
 use handoff_views::schema::open_store;
 use handoff_views::service::{self, RunningViews, ViewsConfig};
@@ -43,7 +44,7 @@ impl TestViews {
                 group: group.to_owned(),
                 membership: Membership::Alone,
                 policy: Policy::shipped(),
-                tokens: Arc::new(Tokens { tokens }),
+                guard: Arc::new(Guard::new(Tokens { tokens }, generous_limits())),
             },
             stop.clone(),
         )
@@ -60,7 +61,11 @@ impl TestViews {
     pub async fn serve(&self) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = handoff_views::api::router(self.running.api.clone());
+        let app = handoff_http::app(
+            handoff_views::api::router(self.running.api.clone()),
+            self.running.api.guard.limits(),
+            |_| {},
+        );
         let stop = self.stop.clone();
         tokio::spawn(async move {
             axum::serve(listener, app)
@@ -80,6 +85,15 @@ impl TestViews {
             !self.running.failed.is_cancelled(),
             "the views stopped on an error"
         );
+    }
+}
+
+/// Limits no test reaches unless it means to: tests read pages in loops.
+pub fn generous_limits() -> Limits {
+    Limits {
+        per_second: 100_000,
+        burst: 100_000,
+        ..Limits::default()
     }
 }
 

@@ -12,25 +12,27 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
-use handoff_auth::{Denied, Tokens};
+use axum::http::{header, HeaderMap};
+use axum::Json;
 use handoff_bus::EventProducer;
 use handoff_events::Agency;
-use serde::Deserialize;
-use serde_json::json;
+use handoff_http::{Guard, Kind, Problem};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::ingest::{ingest_reader, Layout, Progress};
 use crate::ledger::Ledger;
 use crate::publisher::{IngestError, Publisher};
-use crate::rejects::RejectWriter;
+use crate::rejects::{RejectWriter, RejectedRecord};
+use crate::Summary;
 
 pub struct HttpIngest {
     pub producer: EventProducer,
-    pub tokens: Arc<Tokens>,
+    pub guard: Arc<Guard>,
     pub ledger: PathBuf,
     /// Rejects of each request are kept here too, named by token and time.
     pub rejects_dir: PathBuf,
@@ -38,32 +40,106 @@ pub struct HttpIngest {
     pub max_body: usize,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct IngestQuery {
+    /// The export's file name, which picks the parser (`encounters.csv`,
+    /// `tbl_schedule.csv`, ...). Required but for ORR, where it defaults
+    /// to `upload.jsonl`.
     name: Option<String>,
+    /// EOIR's public (FOIA) layout.
     #[serde(default)]
+    #[param(value_type = Option<bool>)]
     public: bool,
 }
 
-pub fn router(state: Arc<HttpIngest>) -> Router {
+/// The account of one upload.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IngestAnswer {
+    /// The token's id, as the audit and the logs name it.
+    pub token: String,
+    pub summary: Summary,
+    /// Every record is published, a duplicate, without an event, pending,
+    /// rejected or not read.
+    pub adds_up: bool,
+    pub rejects: Vec<RejectedRecord>,
+}
+
+/// Media types an export may be sent as. Others (a multipart form, JSON)
+/// would be read as a file and rejected line by line, so they are refused
+/// whole.
+const ACCEPTED: [&str; 6] = [
+    "text/csv",
+    "text/tab-separated-values",
+    "text/plain",
+    "application/x-ndjson",
+    "application/jsonl",
+    "application/octet-stream",
+];
+
+pub fn router(state: Arc<HttpIngest>) -> OpenApiRouter {
     let limit = state.max_body;
-    Router::new()
-        .route("/v1/ingest/{agency}", post(ingest))
+    OpenApiRouter::new()
+        .routes(routes!(ingest))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({"error": message.into()}))).into_response()
+fn media_type(headers: &HeaderMap) -> Result<(), Problem> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let essence = value
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    // curl's --data-binary sends this unless told otherwise.
+    if ACCEPTED.contains(&essence.as_str()) || essence == "application/x-www-form-urlencoded" {
+        return Ok(());
+    }
+    Err(Problem::new(
+        Kind::UnsupportedMediaType,
+        format!(
+            "an export is sent as its file's bytes, not as {essence:?}; use Content-Type {}",
+            ACCEPTED.join(", ")
+        ),
+    ))
 }
 
+/// An agency system sends an export (CSV, TSV or JSON Lines, as its
+/// file) instead of dropping a file; the answer accounts for every record.
+#[utoipa::path(
+    post,
+    path = "/v1/ingest/{agency}",
+    tag = "ingest",
+    params(
+        ("agency" = String, Path, description = "The agency the export is from; the token must speak for it.",
+            pattern = "^(ice|hhs|doj)$"),
+        IngestQuery,
+    ),
+    request_body(description = "The export's bytes, as its file.",
+        content(
+            (String = "text/csv"),
+            (String = "text/tab-separated-values"),
+            (String = "application/x-ndjson"),
+        )),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Read; every record accounted for.", body = IngestAnswer),
+        (status = 422, description = "The body cannot be read as the named export (a header without the columns, a wrong name).", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn ingest(
     State(state): State<Arc<HttpIngest>>,
     Path(agency): Path<String>,
     Query(query): Query<IngestQuery>,
     headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<IngestAnswer>, Problem> {
     let (agency, layout) = match agency.as_str() {
         "ice" => (Agency::Ice, Layout::Ice),
         "hhs" => (Agency::HhsOrr, Layout::Hhs),
@@ -74,70 +150,90 @@ async fn ingest(
             },
         ),
         other => {
-            return error(
-                StatusCode::NOT_FOUND,
-                format!("no agency `{other}`: use ice, hhs or doj"),
+            return Err(Problem::not_found(format!(
+                "no agency `{other}`: use ice, hhs or doj"
+            ))
+            .at("agency"))
+        }
+    };
+    let token = state.guard.admit_for(&headers, agency)?;
+    media_type(&headers)?;
+    let body = body.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::too_large(
+                state.max_body as u64,
+                "send bigger exports through the drop folder (handoff ingest --watch), or raise --max-upload-mib",
             )
+        } else {
+            Problem::of_status(rejection.status(), rejection.body_text())
         }
-    };
-    let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
-    let token = match state.tokens.authorize(authorization, agency) {
-        Ok(token) => token.clone(),
-        Err(denied @ Denied::WrongAgency { .. }) => {
-            return error(StatusCode::FORBIDDEN, denied.to_string())
-        }
-        Err(denied) => return error(StatusCode::UNAUTHORIZED, denied.to_string()),
-    };
+    })?;
     let name = match (&query.name, layout) {
         (Some(n), _) => n.clone(),
         (None, Layout::Hhs) => "upload.jsonl".to_owned(),
-        (None, _) => return error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "add ?name=<file name> (e.g. encounters.csv or tbl_schedule.csv): it picks the parser",
-        ),
+        (None, _) => {
+            return Err(Problem::bad_parameter(
+                "name",
+                "add ?name=<file name> (e.g. encounters.csv or tbl_schedule.csv): it picks the parser",
+            ))
+        }
     };
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f");
     let rejects_path =
         state
             .rejects_dir
             .join(format!("{}-{}-{stamp}.jsonl", token.id, agency.short()));
-    let result = run(
+    let summary = run(
         state.clone(),
         layout,
         name.clone(),
         body,
         rejects_path.clone(),
     )
-    .await;
-    match result {
-        Ok(summary) => {
-            let rejects: Vec<serde_json::Value> = std::fs::read_to_string(&rejects_path)
-                .unwrap_or_default()
-                .lines()
-                .filter_map(|l| serde_json::from_str(l).ok())
-                .collect();
-            tracing::info!(
-                token = token.id,
-                agency = agency.short(),
-                file = name,
-                "http ingest done"
-            );
-            Json(json!({
-                "token": token.id,
-                "summary": summary,
-                "adds_up": summary.adds_up(),
-                "rejects": rejects,
-            }))
-            .into_response()
+    .await
+    .map_err(|e| match e {
+        IngestError::Input { .. } => Problem::unprocessable(e.to_string()).at("name"),
+        // The broker, the registry, the ledger or the rejects file: the
+        // service's side, and a re-send skips what was published.
+        other => Problem::unavailable(other.to_string()),
+    })?;
+    let rejects = read_rejects(&rejects_path)?;
+    tracing::info!(
+        token = token.id,
+        agency = agency.short(),
+        file = name,
+        "http ingest done"
+    );
+    Ok(Json(IngestAnswer {
+        token: token.id,
+        adds_up: summary.adds_up(),
+        summary,
+        rejects,
+    }))
+}
+
+/// The request's rejects, as written: the answer lists each one.
+fn read_rejects(path: &std::path::Path) -> Result<Vec<RejectedRecord>, Problem> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(Problem::new(
+                Kind::Internal,
+                format!("cannot read back the rejects {}: {e}", path.display()),
+            ))
         }
-        Err(e @ IngestError::Input { .. }) => {
-            error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
-        }
-        Err(e @ (IngestError::Registry { .. } | IngestError::NotAcknowledged { .. })) => {
-            error(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
-        }
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    }
+    };
+    text.lines()
+        .map(|l| {
+            serde_json::from_str(l).map_err(|e| {
+                Problem::new(
+                    Kind::Internal,
+                    format!("a line of {} is not a reject: {e}", path.display()),
+                )
+            })
+        })
+        .collect()
 }
 
 async fn run(
@@ -146,7 +242,7 @@ async fn run(
     name: String,
     body: Bytes,
     rejects_path: PathBuf,
-) -> Result<crate::Summary, IngestError> {
+) -> Result<Summary, IngestError> {
     let ledger = Ledger::open(&state.ledger).await?;
     let rejects = RejectWriter::create(&rejects_path).map_err(|source| IngestError::Rejects {
         path: rejects_path.display().to_string(),

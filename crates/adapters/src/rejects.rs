@@ -6,18 +6,24 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use crate::record::{Reject, SourceLine};
+use crate::record::{Reject, RejectCode, SourceLine};
 
-#[derive(Serialize)]
-struct RejectLine<'a> {
-    file: &'a str,
-    line: u64,
-    field: Option<&'a str>,
-    code: &'static str,
-    reason: &'a str,
-    raw: &'a str,
+/// One line of a rejects file (and of HTTP ingest's answer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RejectedRecord {
+    pub file: String,
+    /// 1-based line in the file (a CSV header is line 1).
+    pub line: u64,
+    /// The field at fault, when one is.
+    pub field: Option<String>,
+    pub code: RejectCode,
+    /// What is wrong and how to fix it.
+    pub reason: String,
+    /// The record as read, to fix and send again.
+    pub raw: String,
 }
 
 pub struct RejectWriter {
@@ -39,13 +45,13 @@ impl RejectWriter {
     }
 
     pub fn write(&mut self, source: &SourceLine, reject: &Reject) -> std::io::Result<()> {
-        let line = RejectLine {
-            file: &source.file,
+        let line = RejectedRecord {
+            file: source.file.clone(),
             line: source.line,
-            field: reject.field.as_deref(),
-            code: reject.code.as_str(),
-            reason: &reject.reason,
-            raw: &source.raw,
+            field: reject.field.clone(),
+            code: reject.code,
+            reason: reject.reason.clone(),
+            raw: source.raw.clone(),
         };
         serde_json::to_writer(&mut self.out, &line)?;
         self.out.write_all(b"\n")?;

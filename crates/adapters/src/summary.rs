@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FileSummary {
     /// Input records (data rows or lines; headers not counted).
     pub records: u64,
@@ -72,7 +73,7 @@ impl FileSummary {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Summary {
     pub files: BTreeMap<String, FileSummary>,
     /// EOIR rows that waited for their case and whose case came in this

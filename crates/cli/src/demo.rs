@@ -244,7 +244,7 @@ async fn show_child(queries: &Queries<'_>) -> Result<Option<String>> {
             },
         )
         .await?;
-    let Some(a_number) = first.items.first().and_then(|i| i["a_number"].as_str()) else {
+    let Some(a_number) = first.items.first().and_then(|i| i.a_number.as_deref()) else {
         return Ok(None);
     };
     let Some(state) = queries.child(a_number).await? else {
@@ -282,12 +282,24 @@ async fn show_views(queries: &Queries<'_>, truth: &Truth) -> Result<()> {
         offset: 0,
     };
     println!("demo: the views as of {}:", truth.config.as_of);
-    for (view, what) in [
-        ("ice", "children ICE knows"),
-        ("hhs_orr", "children ORR released"),
-        ("doj_eoir", "open immigration court cases"),
-    ] {
-        let n = queries.agency_view(view, as_of, none).await?.total;
+    let views = [
+        (
+            "ice",
+            queries.ice_view(as_of, none).await?.total,
+            "children ICE knows",
+        ),
+        (
+            "hhs_orr",
+            queries.orr_view(as_of, none).await?.total,
+            "children ORR released",
+        ),
+        (
+            "doj_eoir",
+            queries.eoir_view(as_of, none).await?.total,
+            "open immigration court cases",
+        ),
+    ];
+    for (view, n, what) in views {
         println!("  /v1/views/{view:<9} {n:>6} {what}");
     }
     let f = &truth.facts;

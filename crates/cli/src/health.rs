@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use handoff_bus::KafkaConfig;
+use handoff_http::Problem;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub struct Readiness {
     metadata_client: Arc<BaseConsumer>,
@@ -53,25 +54,52 @@ impl Readiness {
 /// The two endpoints for a service on `kafka` using the registry at
 /// `registry_url`; every long-running subcommand merges them into its own
 /// listener.
-pub fn router(kafka: &KafkaConfig, registry_url: &str) -> anyhow::Result<Router> {
+pub fn router(kafka: &KafkaConfig, registry_url: &str) -> anyhow::Result<OpenApiRouter> {
     let readiness = Arc::new(Readiness::new(kafka, registry_url)?);
-    Ok(Router::new()
-        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
-        .route("/readyz", get(readyz))
+    Ok(OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
         .with_state(readiness))
 }
 
-async fn readyz(State(r): State<Arc<Readiness>>) -> impl IntoResponse {
+#[derive(Serialize, ToSchema)]
+struct Status {
+    /// `ok`.
+    status: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Ready {
+    /// `ok`.
+    broker: &'static str,
+    /// `ok`.
+    registry: &'static str,
+}
+
+/// The process is alive.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "Alive.", body = Status)))]
+async fn healthz() -> Json<Status> {
+    Json(Status { status: "ok" })
+}
+
+/// The service can do its job: the broker answers and the registry
+/// serves.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "Ready.", body = Ready)))]
+async fn readyz(State(r): State<Arc<Readiness>>) -> Result<Json<Ready>, Problem> {
     let (broker, registry) = tokio::join!(r.broker(), r.registry());
-    let status = |c: &Result<(), String>| match c {
-        Ok(()) => json!("ok"),
-        Err(e) => json!(e),
-    };
-    let body = json!({"broker": status(&broker), "registry": status(&registry)});
-    let code = if broker.is_ok() && registry.is_ok() {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (code, Json(body))
+    match (broker, registry) {
+        (Ok(()), Ok(())) => Ok(Json(Ready {
+            broker: "ok",
+            registry: "ok",
+        })),
+        (broker, registry) => {
+            let why: Vec<String> = [("broker", broker), ("registry", registry)]
+                .into_iter()
+                .filter_map(|(part, r)| r.err().map(|e| format!("{part}: {e}")))
+                .collect();
+            Err(Problem::unavailable(format!("not ready: {}", why.join("; "))))
+        }
+    }
 }

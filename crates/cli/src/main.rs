@@ -2,6 +2,7 @@
 
 mod commands;
 mod demo;
+mod api_limits;
 mod demo_tokens;
 mod health;
 mod http_server;

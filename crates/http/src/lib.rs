@@ -8,8 +8,10 @@
 //! - `guard`: bearer tokens, and a rate per token (429 with `Retry-After`).
 //! - `values`: instants as RFC 3339 with milliseconds, enumerations in
 //!   lower case, addresses as one object.
-//! - `doc`: the OpenAPI document's shared parts and its route.
+//! - `doc`: the OpenAPI document's shared parts and its route; `app`: a
+//!   service's routes, document and layers together.
 
+pub mod app;
 pub mod doc;
 pub mod guard;
 pub mod limits;
@@ -17,6 +19,7 @@ pub mod problem;
 pub mod uniform;
 pub mod values;
 
+pub use app::app;
 pub use guard::Guard;
 pub use limits::Limits;
 pub use problem::{Kind, Problem, PROBLEM_JSON};

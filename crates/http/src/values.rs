@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use apache_avro::{AvroSchema, Schema as Avro};
 use handoff_events::{Address, Agency, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
@@ -103,25 +103,41 @@ impl<E: Serialize> Serialize for Symbol<E> {
     }
 }
 
-impl<E: AvroSchema> PartialSchema for Symbol<E> {
-    fn schema() -> RefOr<Schema> {
-        let symbols: Vec<String> = match E::get_schema() {
-            Avro::Enum(e) => e.symbols.iter().map(|s| s.to_lowercase()).collect(),
-            _ => Vec::new(),
-        };
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .enum_values(Some(symbols))
-            .into()
+impl<E: Serialize> Symbol<E> {
+    /// The symbol as answers give it (`not_located`).
+    pub fn text(&self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
     }
 }
 
-impl<E: AvroSchema> ToSchema for Symbol<E> {
-    fn name() -> Cow<'static, str> {
+/// The schemas of a symbol, for an answer field's `schema_with` (the
+/// OpenAPI derive cannot reach through the generic to the Avro schema).
+impl<E: AvroSchema> Symbol<E> {
+    fn symbols() -> Vec<serde_json::Value> {
         match E::get_schema() {
-            Avro::Enum(e) => Cow::Owned(e.name.name().to_owned()),
-            _ => Cow::Borrowed("Symbol"),
+            Avro::Enum(e) => e.symbols.iter().map(|s| s.to_lowercase().into()).collect(),
+            _ => Vec::new(),
         }
+    }
+
+    pub fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(Self::symbols()))
+            .into()
+    }
+
+    /// For an optional field: a symbol or null.
+    pub fn nullable_schema() -> RefOr<Schema> {
+        let mut values = Self::symbols();
+        values.push(serde_json::Value::Null);
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+            .enum_values(Some(values))
+            .into()
     }
 }
 

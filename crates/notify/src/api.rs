@@ -9,18 +9,25 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use handoff_auth::{TokenEntry, Tokens};
+use axum::Json;
+use handoff_auth::TokenEntry;
 use handoff_events::{Agency, Timestamp};
+use handoff_http::{Guard, Problem};
 use handoff_store::Store;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem, PathsBuilder};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref};
+use utoipa::{PartialSchema, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::config::NotifyConfig;
 use crate::metrics::Metrics;
+use crate::notification::{Heartbeat, WebhookNotification};
 use crate::outbox;
 use crate::projection::apply_timer_op;
 use crate::rules::{follow_up_timer, Rule};
@@ -28,27 +35,25 @@ use crate::rules::{follow_up_timer, Rule};
 pub struct AckState {
     pub store: Store,
     pub config: Arc<NotifyConfig>,
-    pub tokens: Arc<Tokens>,
+    pub guard: Arc<Guard>,
     pub metrics: Arc<Metrics>,
 }
 
 /// The acknowledgement routes (merged into `handoff up`'s server).
-pub fn router(state: Arc<AckState>) -> Router {
-    Router::new()
-        .route("/v1/notifications/{id}/ack", post(ack))
-        .with_state(state)
+pub fn router(state: Arc<AckState>) -> OpenApiRouter {
+    OpenApiRouter::new().routes(routes!(ack)).with_state(state)
 }
 
 /// The acknowledgement routes plus `/metrics`, for `handoff notify`.
-pub fn standalone_router(state: Arc<AckState>) -> Router {
+pub fn standalone_router(state: Arc<AckState>) -> OpenApiRouter {
     router(state.clone()).merge(
-        Router::new()
-            .route("/metrics", get(metrics))
+        OpenApiRouter::new()
+            .routes(routes!(metrics))
             .with_state(state),
     )
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Ack {
     /// The agency acted on it (for ERO and a missed hearing: followed up).
@@ -56,33 +61,46 @@ pub struct Ack {
     pub follow_up: bool,
 }
 
-fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({"error": message.into()}))).into_response()
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AckAnswer {
+    pub id: i64,
+    pub acknowledged: bool,
+    /// It had been acknowledged before; nothing changed.
+    pub already_acknowledged: bool,
+    /// The acknowledgement stopped the escalation of a missed hearing to
+    /// the field office director.
+    pub escalation_stopped: bool,
 }
 
+/// The receiving agency confirms it has a notification and, with
+/// `follow_up`, that it acted on it.
+#[utoipa::path(
+    post,
+    path = "/v1/notifications/{id}/ack",
+    tag = "notifications",
+    params(("id" = i64, Path, minimum = 1, description = "The notification's `id`, as delivered.")),
+    request_body(content = Ack, description = "Optional; without a body, `follow_up` is false."),
+    security(("bearer" = [])),
+    responses((status = 200, description = "Acknowledged (now or before).", body = AckAnswer))
+)]
 async fn ack(
     State(state): State<Arc<AckState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Option<Json<Ack>>,
-) -> Response {
-    let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
-    let token = match state.tokens.authenticate(authorization) {
-        Ok(token) => token.clone(),
-        Err(denied) => return refuse(StatusCode::UNAUTHORIZED, denied.to_string()),
-    };
-    let Ok(id) = id.parse::<i64>() else {
-        return refuse(
-            StatusCode::BAD_REQUEST,
+) -> Result<Json<AckAnswer>, Problem> {
+    let token = state.guard.admit(&headers)?;
+    let id = id.parse::<i64>().map_err(|_| {
+        Problem::bad_parameter(
+            "id",
             format!("notification id {id:?} is not a number; use the `id` of the notification"),
-        );
-    };
+        )
+    })?;
     let ack = body.map(|Json(a)| a).unwrap_or_default();
-    let row = match outbox::get(&state.store, id).await {
-        Ok(Some(row)) => row,
-        Ok(None) => return refuse(StatusCode::NOT_FOUND, format!("no notification {id}")),
-        Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-    };
+    let row = outbox::get(&state.store, id)
+        .await
+        .map_err(|e| Problem::unavailable(e.to_string()))?
+        .ok_or_else(|| Problem::not_found(format!("no notification {id}")).at("id"))?;
     let n = &row.notification;
     let agency = state
         .config
@@ -91,24 +109,73 @@ async fn ack(
         .find(|s| s.id == n.subscriber)
         .map(|s| s.agency);
     if agency != Some(token.agency) {
-        return refuse(
-            StatusCode::FORBIDDEN,
-            format!(
-                "notification {id} was sent to another agency; {} may acknowledge only its own",
-                token.agency.symbol()
-            ),
-        );
+        return Err(Problem::forbidden(format!(
+            "notification {id} was sent to another agency; {} may acknowledge only its own",
+            token.agency.symbol()
+        )));
     }
-    match acknowledge(&state.store, &row, &token, ack.follow_up).await {
-        Ok(first) => Json(json!({
-            "id": id,
-            "acknowledged": true,
-            "already_acknowledged": !first,
-            "escalation_stopped": first && stops_escalation(&row, token.agency, ack.follow_up),
-        }))
-        .into_response(),
-        Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-    }
+    let first = acknowledge(&state.store, &row, &token, ack.follow_up)
+        .await
+        .map_err(|e| Problem::unavailable(e.to_string()))?;
+    Ok(Json(AckAnswer {
+        id,
+        acknowledged: true,
+        already_acknowledged: !first,
+        escalation_stopped: first && stops_escalation(&row, token.agency, ack.follow_up),
+    }))
+}
+
+/// The OpenAPI `webhooks` the notifier sends to a subscriber's URL, and
+/// the schemas they use, added to `doc`.
+pub fn describe_webhooks(doc: &mut OpenApi) {
+    let hook = |summary: &str, schema: &str| {
+        PathItem::new(
+            HttpMethod::Post,
+            OperationBuilder::new()
+                .summary(Some(summary))
+                .description(Some(
+                    "Signed: `X-Handoff-Signature: sha256=<hex HMAC-SHA256 of the body with the subscriber's secret>`; `X-Handoff-Sequence` is the subscriber's gap-free sequence number and `Idempotency-Key` (notifications only) is the same on every redelivery. Answer 2xx to accept; anything else is retried with backoff.",
+                ))
+                .request_body(Some(
+                    RequestBodyBuilder::new()
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name(schema)))
+                                .build(),
+                        )
+                        .required(Some(utoipa::openapi::Required::True))
+                        .build(),
+                ))
+                .response("2XX", ResponseBuilder::new().description("Received.")),
+        )
+    };
+    doc.webhooks = Some(
+        PathsBuilder::new()
+            .path(
+                "notification",
+                hook(
+                    "A notification for the subscriber.",
+                    &WebhookNotification::name(),
+                ),
+            )
+            .path(
+                "heartbeat",
+                hook(
+                    "Sent to an idle webhook: the notifier is alive.",
+                    &Heartbeat::name(),
+                ),
+            )
+            .build(),
+    );
+    let mut schemas = vec![
+        (WebhookNotification::name().into_owned(), WebhookNotification::schema()),
+        (Heartbeat::name().into_owned(), Heartbeat::schema()),
+    ];
+    WebhookNotification::schemas(&mut schemas);
+    Heartbeat::schemas(&mut schemas);
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.schemas.extend(schemas);
 }
 
 fn stops_escalation(row: &outbox::Row, agency: Agency, follow_up: bool) -> bool {
@@ -146,6 +213,14 @@ async fn acknowledge(
         .await
 }
 
+/// The notifier's metrics (under `handoff up`, the views' `/metrics`
+/// includes them).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses((status = 200, description = "OpenMetrics text.", content_type = "application/openmetrics-text", body = String))
+)]
 async fn metrics(State(state): State<Arc<AckState>>) -> Response {
     (
         [(

@@ -15,7 +15,8 @@
 //!   outbox rows, timers and offsets in one transaction; timers fire when
 //!   the sink is idle, by event time; history is kept, not sent.
 //! - `outbox`: the notification states and their transitions.
-//! - `notification`: what a subscriber receives, per channel.
+//! - `notification`, `payload`: what a subscriber receives, per channel,
+//!   and the types the OpenAPI document's `webhooks` are generated from.
 //! - `delivery`: the per-subscriber delivery loops and the channels
 //!   (webhook, e-mail, topic), retries, backoff, dead letters.
 //! - `api`: acknowledgements; `metrics`; `service`: all of it started.
@@ -27,6 +28,7 @@ pub mod matching;
 pub mod metrics;
 pub mod notification;
 pub mod outbox;
+pub mod payload;
 pub mod projection;
 pub mod roles;
 pub mod rules;

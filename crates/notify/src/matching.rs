@@ -20,7 +20,6 @@ pub fn recipients<'a>(trigger: &Trigger, subscribers: &'a [Subscriber]) -> Vec<&
 #[cfg(test)]
 mod tests {
     use handoff_events::Timestamp;
-    use serde_json::json;
 
     use super::*;
     use crate::config::NotifyConfig;
@@ -36,7 +35,7 @@ mod tests {
             aor: aor.map(str::to_owned),
             court: Some("HOU".into()),
             at: Timestamp(0),
-            payload: json!({}),
+            payload: crate::payload::Payload::for_child("A000000001"),
         }
     }
 

@@ -2,11 +2,31 @@
 //! (the webhook's JSON body, the e-mail's text, the topic's Avro record).
 
 use apache_avro::types::Value as Avro;
-use chrono::{DateTime, Utc};
+use handoff_http::Time;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+use crate::payload::Payload;
+use crate::rules::Rule;
+
+fn rules() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(Rule::ALL.map(Rule::as_str)))
+        .into()
+}
+
+fn priorities() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["normal", "high"]))
+        .into()
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Notification {
     /// The notifier's id: what `POST /v1/notifications/{id}/ack` takes.
     pub id: i64,
@@ -16,22 +36,60 @@ pub struct Notification {
     pub subscriber: String,
     /// The subscriber's gap-free sequence number, from 1.
     pub sequence: i64,
+    #[schema(schema_with = rules)]
     pub rule: String,
+    #[schema(schema_with = priorities)]
     pub priority: String,
     pub a_number: String,
     /// When what is notified happened (event time).
-    pub occurred_at: DateTime<Utc>,
-    /// What the receiver needs to act (rules.rs builds it).
+    pub occurred_at: Time,
+    /// What the receiver needs to act (rules.rs builds it as a `Payload`;
+    /// the outbox keeps it as JSON).
+    #[schema(value_type = Payload)]
     pub payload: Value,
+}
+
+/// Marks a webhook body: a notification, or a heartbeat on an idle hook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyType {
+    Notification,
+    Heartbeat,
+}
+
+/// The body of a notification's webhook POST.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WebhookNotification {
+    /// Always `notification`.
+    #[serde(rename = "type")]
+    pub kind: BodyType,
+    #[serde(flatten)]
+    pub notification: Notification,
+}
+
+/// The body of a heartbeat: the notifier is alive and has delivered up to
+/// `last_sequence`, so a receiver can notice a gap even when nothing new
+/// follows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Heartbeat {
+    /// Always `heartbeat`.
+    #[serde(rename = "type")]
+    pub kind: BodyType,
+    pub subscriber: String,
+    /// 0 before the first delivery.
+    pub last_sequence: i64,
+    pub sent_at: Time,
 }
 
 impl Notification {
     /// The webhook body: the notification, marked as such (heartbeats
     /// travel on the same URL).
     pub fn webhook_body(&self) -> Value {
-        let mut body = serde_json::to_value(self).expect("a notification serialises");
-        body["type"] = "notification".into();
-        body
+        serde_json::to_value(WebhookNotification {
+            kind: BodyType::Notification,
+            notification: self.clone(),
+        })
+        .expect("a notification serialises")
     }
 
     /// The `gov.handoff.v1.Notification` record (schemas/notify/).
@@ -49,7 +107,7 @@ impl Notification {
             ("a_number".into(), Avro::String(self.a_number.clone())),
             (
                 "occurred_at".into(),
-                Avro::TimestampMillis(self.occurred_at.timestamp_millis()),
+                Avro::TimestampMillis(self.occurred_at.0 .0),
             ),
             (
                 "payload_json".into(),
@@ -74,7 +132,7 @@ impl Notification {
             rule = self.rule,
             priority = self.priority,
             a = self.a_number,
-            at = self.occurred_at.to_rfc3339(),
+            at = self.occurred_at.0.to_rfc3339(),
             id = self.id,
             key = self.idempotency_key,
             payload = serde_json::to_string_pretty(&self.payload).unwrap_or_default(),

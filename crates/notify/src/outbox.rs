@@ -11,7 +11,8 @@
 //!   start (a rebuild or replay), kept but not sent unless an operator
 //!   resends it.
 
-use chrono::{TimeZone, Utc};
+use handoff_events::Timestamp;
+use handoff_http::Time;
 use handoff_store::{Store, StoreError, Value};
 
 use crate::notification::Notification;
@@ -47,10 +48,7 @@ fn from_row(row: Vec<Value>) -> Row {
             rule: text(&row[4]),
             priority: text(&row[5]),
             a_number: text(&row[6]),
-            occurred_at: Utc
-                .timestamp_millis_opt(int(&row[7]))
-                .single()
-                .unwrap_or_default(),
+            occurred_at: Time(Timestamp(int(&row[7]))),
             payload: serde_json::from_str(row[8].as_str().unwrap_or("null")).unwrap_or_default(),
         },
         state: text(&row[9]),

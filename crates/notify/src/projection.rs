@@ -260,7 +260,9 @@ impl Notifier {
                         priority.into(),
                         a_number.into(),
                         trigger.at.0.into(),
-                        trigger.payload.to_string().into(),
+                        serde_json::to_string(&trigger.payload)
+                            .expect("a payload serialises")
+                            .into(),
                         if history { HISTORY } else { PENDING }.into(),
                         Timestamp::now().0.into(),
                     ],

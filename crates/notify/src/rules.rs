@@ -10,7 +10,9 @@
 use handoff_events::{Address, Agency, Event, Timestamp};
 use handoff_story::{address_finding, ChildState, HearingStatus, NtaStatus};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use handoff_http::{Symbol, Time};
+
+use crate::payload::{ConcernRef, HearingRef, LatestAddress, Payload, SponsorRef};
 
 use crate::config::RulesConfig;
 use crate::roles::{area_of_responsibility, Role};
@@ -89,7 +91,7 @@ pub struct Trigger {
     /// When it happened (event time), for the timers' clock and latency.
     pub at: Timestamp,
     /// What the receiver needs to act.
-    pub payload: Value,
+    pub payload: Payload,
 }
 
 /// A deadline kept by the notifier.
@@ -145,24 +147,26 @@ fn role_of(agency: Agency) -> Role {
 }
 
 /// What the receiver of a notification about this child needs to act.
-fn child_payload(state: &ChildState, at: Timestamp) -> Value {
-    let latest = state.latest_address().map(|a| {
-        json!({
-            "address": a.address,
-            "source_agency": a.agency.symbol(),
-            "reported_at": a.at.to_rfc3339(),
-            "age_days": (at.0 - a.at.0).div_euclid(DAY_MS),
-            "finding": address_finding(&a.address),
-        })
+fn child_payload(state: &ChildState, at: Timestamp) -> Payload {
+    let latest = state.latest_address().map(|a| LatestAddress {
+        address: (&a.address).into(),
+        source_agency: a.agency.into(),
+        reported_at: Time(a.at),
+        age_days: (at.0 - a.at.0).div_euclid(DAY_MS),
+        finding: address_finding(&a.address),
     });
-    json!({
-        "a_number": state.a_number,
-        "latest_address": latest,
-        "sponsor": state.sponsor.as_ref().map(|s| json!({"id": s.id, "category": s.category, "relationship": s.relationship})),
-        "nta_status": state.nta_status.as_str(),
-        "court": state.court,
-        "area_of_responsibility": responsible_aor(state),
-    })
+    Payload {
+        latest_address: latest,
+        sponsor: state.sponsor.as_ref().map(|s| SponsorRef {
+            id: s.id.clone(),
+            category: Symbol(s.category),
+            relationship: s.relationship.clone(),
+        }),
+        nta_status: state.nta_status.as_str(),
+        court: state.court.clone(),
+        area_of_responsibility: responsible_aor(state),
+        ..Payload::for_child(&state.a_number)
+    }
 }
 
 impl Trigger {
@@ -209,12 +213,12 @@ pub fn on_event(
                     after,
                     at,
                 );
-                t.payload["hearing"] = json!({"at": e.hearing_at.to_rfc3339(), "court": e.court});
-                t.payload["earlier_ftas"] = json!(before
-                    .ftas
-                    .iter()
-                    .map(|f| f.hearing_at.to_rfc3339())
-                    .collect::<Vec<_>>());
+                t.payload.hearing = Some(HearingRef {
+                    at: Time(e.hearing_at),
+                    court: e.court.clone(),
+                });
+                t.payload.earlier_ftas =
+                    Some(before.ftas.iter().map(|f| Time(f.hearing_at)).collect());
                 fx.triggers.push(t);
                 fx.timers.push(TimerOp::Set(Timer {
                     rule: Rule::FtaWithoutFollowUp,
@@ -253,8 +257,8 @@ pub fn on_event(
                     after,
                     at,
                 );
-                t.payload["reported_by"] = reporter.symbol().into();
-                t.payload["new_address"] = json!(e.address);
+                t.payload.reported_by = Some(reporter.into());
+                t.payload.new_address = Some((&e.address).into());
                 fx.triggers.push(t);
             }
             fx.triggers
@@ -310,8 +314,11 @@ pub fn on_event(
                 at,
             );
             t.priority = Priority::High;
-            t.payload["concern"] =
-                json!({"id": e.concern_id, "category": e.category, "severity": e.severity});
+            t.payload.concern = Some(ConcernRef {
+                id: e.concern_id.clone(),
+                category: Symbol(e.category),
+                severity: Symbol(e.severity),
+            });
             fx.triggers.push(t);
         }
         _ => {}
@@ -334,8 +341,8 @@ fn bad_address(
         state,
         at,
     );
-    t.payload["finding"] = finding.into();
-    t.payload["address"] = json!(address);
+    t.payload.finding = Some(finding);
+    t.payload.address = Some(address.into());
     Some(t)
 }
 
@@ -388,8 +395,8 @@ pub fn on_timer(timer: &Timer, firing: u32, state: &ChildState) -> Option<Trigge
         timer.key
     );
     let mut t = Trigger::new(timer.rule, roles, cause, state, due);
-    t.payload["due"] = due.to_rfc3339().into();
-    t.payload["reminder"] = firing.into();
+    t.payload.due = Some(Time(due));
+    t.payload.reminder = Some(firing);
     Some(t)
 }
 
@@ -441,16 +448,10 @@ mod tests {
             .find(|t| t.rule == Rule::FailedToAppear)
             .unwrap();
         assert_eq!(fta.roles, vec![Role::Orr, Role::EroFieldOffice, Role::Opla]);
-        assert!(
-            fta.payload["latest_address"]["source_agency"].is_string(),
-            "{}",
-            fta.payload
-        );
-        assert!(
-            fta.payload["sponsor"]["category"].is_string(),
-            "{}",
-            fta.payload
-        );
+        let body = serde_json::to_value(&fta.payload).unwrap();
+        assert_eq!(body["latest_address"]["source_agency"], "ice", "{body}");
+        assert_eq!(body["sponsor"]["category"], "cat_2a", "{body}");
+        assert!(body["hearing"]["at"].as_str().unwrap().ends_with(".000Z"));
         let safety = fx
             .iter()
             .flat_map(|f| &f.triggers)

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use handoff_auth::Tokens;
+use handoff_http::Guard;
 use handoff_bus::{KafkaConfig, SinkRunner, SinkRunnerConfig};
 use handoff_events::{topics, Catalogue, Codec};
 use handoff_store::{StoreError, StoreLocation};
@@ -23,7 +23,8 @@ pub struct NotifyServiceConfig {
     pub store: StoreLocation,
     pub group: String,
     pub config: Arc<NotifyConfig>,
-    pub tokens: Arc<Tokens>,
+    /// Tokens and limits, shared with the other services on the listener.
+    pub guard: Arc<Guard>,
 }
 
 pub struct RunningNotifier {
@@ -110,7 +111,7 @@ pub async fn start(
     let ack = Arc::new(AckState {
         store,
         config: config.config,
-        tokens: config.tokens,
+        guard: config.guard,
         metrics,
     });
     Ok(RunningNotifier {

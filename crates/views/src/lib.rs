@@ -9,15 +9,16 @@
 //!   SQLite or PostgreSQL, with one set of statements.
 //! - `projection`: the sink that writes rows and offsets in one transaction.
 //! - `rebuild`: the same rows from a whole history at once (replay).
-//! - `queries`, `api`, `policy`, `audit`, `openapi`, `metrics`: the reads,
-//!   the HTTP API that serves them under the data-sharing policy, the
-//!   audit trail of every read, and the API's self-description.
+//! - `queries`, `answers`, `api`, `policy`, `audit`, `metrics`: the reads,
+//!   the types they answer (from which the OpenAPI document is
+//!   generated), the HTTP API that serves them under the data-sharing
+//!   policy, and the audit trail of every read.
 
+pub mod answers;
 pub mod api;
 pub mod audit;
 pub mod checksum;
 pub mod metrics;
-pub mod openapi;
 pub mod policy;
 pub mod projection;
 pub mod queries;

@@ -12,9 +12,11 @@ use handoff_events::Agency;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::answers::{
+    event_type, fields_of, ChildRecord, EoirCase, Finding, IceChild, MissedHearing, OrrChild,
+    UnservedNta, UpcomingHearing,
+};
 use crate::child::field_fed_by;
-use crate::queries::VIEW_FIELDS;
-use crate::ChildState;
 
 /// Per agency, per view, the fields granted.
 #[derive(Debug, Clone, Deserialize)]
@@ -39,21 +41,19 @@ pub enum PolicyError {
 
 /// Every view the API serves and the fields it has: `child` (one child's
 /// merged record, `GET /v1/children/{a_number}`) and the lists.
+/// The fields are those of the answer types, so the policy names exactly
+/// what the API can send.
 pub fn all_views() -> Vec<(&'static str, Vec<String>)> {
-    let child = serde_json::to_value(ChildState::default()).expect("serialisable");
-    let child_fields = child
-        .as_object()
-        .expect("a record")
-        .keys()
-        .cloned()
-        .collect();
-    let mut views = vec![("child", child_fields)];
-    views.extend(
-        VIEW_FIELDS
-            .iter()
-            .map(|(view, fields)| (*view, fields.iter().map(|f| (*f).to_owned()).collect())),
-    );
-    views
+    vec![
+        ("child", fields_of::<ChildRecord>()),
+        ("ice", fields_of::<IceChild>()),
+        ("hhs_orr", fields_of::<OrrChild>()),
+        ("doj_eoir", fields_of::<EoirCase>()),
+        ("fta", fields_of::<MissedHearing>()),
+        ("nta_backlog", fields_of::<UnservedNta>()),
+        ("hearings_upcoming", fields_of::<UpcomingHearing>()),
+        ("data_quality", fields_of::<Finding>()),
+    ]
 }
 
 impl Policy {
@@ -133,8 +133,8 @@ impl Policy {
         if view == "child" {
             if let Some(Value::Array(entries)) = kept.get_mut("timeline") {
                 entries.retain(|e| {
-                    let event = e["event"].as_str().unwrap_or_default();
-                    self.allows(agency, "child", field_fed_by(event))
+                    let event = e["event"].as_str().and_then(event_type);
+                    event.is_some_and(|t| self.allows(agency, "child", field_fed_by(t)))
                 });
             }
         }
@@ -145,6 +145,7 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ChildState;
 
     #[test]
     fn the_shipped_policy_keeps_enforcement_detail_with_ice() {
@@ -162,7 +163,7 @@ mod tests {
             "A000000777",
             &handoff_events::samples::one_of_each("A000000777".parse().unwrap()),
         );
-        let record = serde_json::to_value(&state).unwrap();
+        let record = serde_json::to_value(ChildRecord::from(&state)).unwrap();
         let policy = Policy::shipped();
         let events = |agency| -> Vec<String> {
             policy.filter(agency, "child", &record)["timeline"]
@@ -175,12 +176,12 @@ mod tests {
         let ice = events(Agency::Ice);
         assert_eq!(ice.len(), state.events, "ICE sees every event");
         let orr = events(Agency::HhsOrr);
-        assert!(orr.contains(&"FailedToAppear".to_owned()));
-        assert!(!orr.contains(&"SafetyConcernRaised".to_owned()));
-        assert!(!orr.contains(&"HearingOutcomeRecorded".to_owned()));
+        assert!(orr.contains(&"failed_to_appear".to_owned()));
+        assert!(!orr.contains(&"safety_concern_raised".to_owned()));
+        assert!(!orr.contains(&"hearing_outcome_recorded".to_owned()));
         for e in &orr {
             assert!(
-                policy.allows(Agency::HhsOrr, "child", field_fed_by(e)),
+                policy.allows(Agency::HhsOrr, "child", field_fed_by(event_type(e).unwrap())),
                 "{e}"
             );
         }

@@ -4,101 +4,19 @@
 //! hearing, NTA age, hearings passed without an outcome, the NTA backlog)
 //! are computed for the `as_of` instant asked about.
 
-use handoff_events::{Catalogue, Event, Timestamp};
-use serde::Serialize;
-use serde_json::{json, Map, Value as Json};
+use handoff_events::{Address, Catalogue, Event, Timestamp};
+use handoff_http::{AgencyName, Symbol, Time};
+use serde::de::DeserializeOwned;
 
+use crate::answers::{
+    EoirCase, Finding, IceChild, MissedHearing, OrrChild, Page, UnservedNta, UpcomingHearing,
+};
 use crate::child::ChildState;
 use crate::projection::events_of;
 use crate::rows::DATA_QUALITY_KINDS;
 use crate::store::{Store, StoreError, Value};
 
 const DAY_MS: i64 = 86_400_000;
-
-/// The fields each view's items carry: what the policy grants from.
-pub const VIEW_FIELDS: [(&str, &[&str]); 7] = [
-    (
-        "ice",
-        &[
-            "a_number",
-            "area_of_responsibility",
-            "nta_status",
-            "nta_status_at",
-            "nta_age_days",
-            "court",
-            "court_status",
-            "next_hearing_at",
-            "fta_count",
-            "ftas_without_follow_up",
-            "latest_address",
-            "latest_address_agency",
-            "latest_address_at",
-            "open_safety_concerns",
-        ],
-    ),
-    (
-        "hhs_orr",
-        &[
-            "a_number",
-            "released_at",
-            "nta_status",
-            "court",
-            "court_status",
-            "next_hearing_at",
-            "fta_count",
-            "last_fta_at",
-        ],
-    ),
-    (
-        "doj_eoir",
-        &[
-            "a_number",
-            "court",
-            "court_status",
-            "next_hearing_at",
-            "latest_address",
-            "latest_address_agency",
-            "latest_address_at",
-            "address_differs_from_eoir",
-            "represented",
-        ],
-    ),
-    (
-        "fta",
-        &[
-            "a_number",
-            "hearing_at",
-            "court",
-            "area_of_responsibility",
-            "follow_up",
-            "opla_recorded",
-        ],
-    ),
-    (
-        "nta_backlog",
-        &[
-            "a_number",
-            "released_at",
-            "days_since_release",
-            "nta_status",
-            "area_of_responsibility",
-        ],
-    ),
-    (
-        "hearings_upcoming",
-        &["a_number", "hearing_at", "court", "schedule_id"],
-    ),
-    ("data_quality", &["a_number", "kind", "detail"]),
-];
-
-/// A page of items, with where the next one starts.
-#[derive(Debug, Clone, Serialize)]
-pub struct Page {
-    pub items: Vec<Json>,
-    pub total: i64,
-    pub offset: i64,
-    pub next_offset: Option<i64>,
-}
 
 #[derive(Debug, Clone, Copy)]
 pub struct Paging {
@@ -146,27 +64,43 @@ impl Filter {
     }
 }
 
-fn time(v: &Value) -> Json {
-    v.as_i64()
-        .map_or(Json::Null, |ms| Timestamp(ms).to_rfc3339().into())
+fn time(v: &Value) -> Option<Time> {
+    v.as_i64().map(|ms| Time(Timestamp(ms)))
 }
 
-fn text(v: &Value) -> Json {
-    v.as_str().map_or(Json::Null, Into::into)
+fn text(v: &Value) -> Option<String> {
+    v.as_str().map(str::to_owned)
 }
 
-fn int(v: &Value) -> Json {
-    v.as_i64().map_or(Json::Null, Into::into)
+fn boolean(v: &Value) -> Option<bool> {
+    v.as_i64().map(|n| n != 0)
 }
 
-fn boolean(v: &Value) -> Json {
-    v.as_i64().map_or(Json::Null, |n| (n != 0).into())
-}
-
-fn parsed(v: &Value) -> Json {
+/// A stored lower-case name (`open`, `not_located`) as its answer enum.
+fn named<T: DeserializeOwned>(v: &Value) -> Option<T> {
     v.as_str()
-        .and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or(Json::Null)
+        .and_then(|s| serde_json::from_value(s.into()).ok())
+}
+
+/// A stored symbol as the events' enumeration it names, in any case.
+fn symbol<E: DeserializeOwned>(v: &Value) -> Option<Symbol<E>> {
+    v.as_str()
+        .and_then(|s| serde_json::from_value(s.to_uppercase().into()).ok())
+        .map(Symbol)
+}
+
+fn agency(v: &Value) -> Option<AgencyName> {
+    v.as_str().and_then(AgencyName::from_symbol)
+}
+
+fn address(v: &Value) -> Option<handoff_http::PostalAddress> {
+    v.as_str()
+        .and_then(|s| serde_json::from_str::<Address>(s).ok())
+        .map(|a| (&a).into())
+}
+
+fn days_between(from: &Value, to: Timestamp) -> Option<i64> {
+    from.as_i64().map(|at| (to.0 - at).div_euclid(DAY_MS))
 }
 
 /// A list query: `select` (which may use `select_params`, numbered after
@@ -180,12 +114,12 @@ struct List<'a> {
 }
 
 /// Runs a list query for one page plus the total count.
-async fn page(
+async fn page<T>(
     store: &Store,
     list: List<'_>,
     paging: Paging,
-    item: impl Fn(&[Value]) -> Json,
-) -> Result<Page, StoreError> {
+    item: impl Fn(&[Value]) -> T,
+) -> Result<Page<T>, StoreError> {
     let from_where = format!("FROM {} {}", list.from, list.filter.clause());
     let total = store
         .query(
@@ -212,7 +146,7 @@ async fn page(
             with_page,
         )
         .await?;
-    let items: Vec<Json> = rows.iter().map(|r| item(r)).collect();
+    let items: Vec<T> = rows.iter().map(|r| item(r)).collect();
     let end = paging.offset + items.len() as i64;
     Ok(Page {
         next_offset: (end < total).then_some(end),
@@ -259,20 +193,17 @@ impl Queries<'_> {
             })
     }
 
-    /// An agency's view of its children: `ice` (every child ICE knows),
-    /// `hhs_orr` (released children), `doj_eoir` (open cases).
-    pub async fn agency_view(
+    /// The columns of `children` (and two derived) the agency views read,
+    /// over the rows `condition` keeps, for `as_of`.
+    async fn children<T>(
         &self,
-        view: &str,
+        condition: &str,
         as_of: Timestamp,
         paging: Paging,
-    ) -> Result<Page, StoreError> {
+        item: impl Fn(&Columns) -> T,
+    ) -> Result<Page<T>, StoreError> {
         let mut filter = Filter::default();
-        filter.and_always(match view {
-            "ice" => "c.agencies LIKE '%ICE%'",
-            "hhs_orr" => "c.released_at IS NOT NULL",
-            _ => "c.court_status = 'open'",
-        });
+        filter.and_always(condition);
         let select = format!(
             "SELECT c.a_number, c.area_of_responsibility, c.nta_status, c.nta_status_at, c.court, c.court_status,
                     {next}, c.fta_count,
@@ -289,35 +220,78 @@ impl Queries<'_> {
             select_params: vec![as_of.0.into()],
             order: "c.a_number",
         };
-        page(self.store, list, paging, |r| {
-            let age = r[3]
-                .as_i64()
-                .map_or(Json::Null, |at| ((as_of.0 - at).div_euclid(DAY_MS)).into());
-            let mut o = Map::new();
-            let fields: [(&str, Json); 17] = [
-                ("a_number", text(&r[0])),
-                ("area_of_responsibility", text(&r[1])),
-                ("nta_status", text(&r[2])),
-                ("nta_status_at", time(&r[3])),
-                ("nta_age_days", age),
-                ("court", text(&r[4])),
-                ("court_status", text(&r[5])),
-                ("next_hearing_at", time(&r[6])),
-                ("fta_count", int(&r[7])),
-                ("ftas_without_follow_up", int(&r[8])),
-                ("latest_address", parsed(&r[9])),
-                ("latest_address_agency", text(&r[10])),
-                ("latest_address_at", time(&r[11])),
-                ("open_safety_concerns", int(&r[12])),
-                ("released_at", time(&r[13])),
-                ("last_fta_at", time(&r[14])),
-                ("address_differs_from_eoir", boolean(&r[15])),
-            ];
-            for (k, v) in fields {
-                o.insert(k.to_owned(), v);
+        page(self.store, list, paging, |r| item(&Columns { r, as_of })).await
+    }
+
+    /// ICE's view: every child ICE knows.
+    pub async fn ice_view(
+        &self,
+        as_of: Timestamp,
+        paging: Paging,
+    ) -> Result<Page<IceChild>, StoreError> {
+        self.children("c.agencies LIKE '%ICE%'", as_of, paging, |c| {
+            let r = c.r;
+            IceChild {
+                a_number: text(&r[0]),
+                area_of_responsibility: text(&r[1]),
+                nta_status: named(&r[2]),
+                nta_status_at: time(&r[3]),
+                nta_age_days: days_between(&r[3], c.as_of),
+                court: text(&r[4]),
+                court_status: named(&r[5]),
+                next_hearing_at: time(&r[6]),
+                fta_count: r[7].as_i64(),
+                ftas_without_follow_up: r[8].as_i64(),
+                latest_address: address(&r[9]),
+                latest_address_agency: agency(&r[10]),
+                latest_address_at: time(&r[11]),
+                open_safety_concerns: r[12].as_i64(),
             }
-            o.insert("represented".to_owned(), boolean(&r[16]));
-            Json::Object(only(view, o))
+        })
+        .await
+    }
+
+    /// ORR's view: released children.
+    pub async fn orr_view(
+        &self,
+        as_of: Timestamp,
+        paging: Paging,
+    ) -> Result<Page<OrrChild>, StoreError> {
+        self.children("c.released_at IS NOT NULL", as_of, paging, |c| {
+            let r = c.r;
+            OrrChild {
+                a_number: text(&r[0]),
+                released_at: time(&r[13]),
+                nta_status: named(&r[2]),
+                court: text(&r[4]),
+                court_status: named(&r[5]),
+                next_hearing_at: time(&r[6]),
+                fta_count: r[7].as_i64(),
+                last_fta_at: time(&r[14]),
+            }
+        })
+        .await
+    }
+
+    /// EOIR's view: open cases.
+    pub async fn eoir_view(
+        &self,
+        as_of: Timestamp,
+        paging: Paging,
+    ) -> Result<Page<EoirCase>, StoreError> {
+        self.children("c.court_status = 'open'", as_of, paging, |c| {
+            let r = c.r;
+            EoirCase {
+                a_number: text(&r[0]),
+                court: text(&r[4]),
+                court_status: named(&r[5]),
+                next_hearing_at: time(&r[6]),
+                latest_address: address(&r[9]),
+                latest_address_agency: agency(&r[10]),
+                latest_address_at: time(&r[11]),
+                address_differs_from_eoir: boolean(&r[15]),
+                represented: boolean(&r[16]),
+            }
         })
         .await
     }
@@ -329,7 +303,7 @@ impl Queries<'_> {
         aor: Option<&str>,
         court: Option<&str>,
         paging: Paging,
-    ) -> Result<Page, StoreError> {
+    ) -> Result<Page<MissedHearing>, StoreError> {
         let mut f = Filter::default();
         if let Some(since) = since {
             f.and("hearing_at >= $", since.0);
@@ -347,12 +321,13 @@ impl Queries<'_> {
             select_params: vec![],
             order: "hearing_at, a_number",
         };
-        page(self.store, list, paging, |r| {
-            json!({
-                "a_number": text(&r[0]), "hearing_at": time(&r[1]), "court": text(&r[2]),
-                "area_of_responsibility": text(&r[3]), "follow_up": text(&r[4]),
-                "opla_recorded": boolean(&r[5]),
-            })
+        page(self.store, list, paging, |r| MissedHearing {
+            a_number: text(&r[0]),
+            hearing_at: time(&r[1]),
+            court: text(&r[2]),
+            area_of_responsibility: text(&r[3]),
+            follow_up: symbol(&r[4]),
+            opla_recorded: boolean(&r[5]),
         })
         .await
     }
@@ -364,12 +339,15 @@ impl Queries<'_> {
         older_than_days: i64,
         as_of: Timestamp,
         paging: Paging,
-    ) -> Result<Page, StoreError> {
+    ) -> Result<Page<UnservedNta>, StoreError> {
         let mut f = Filter::default();
         f.and_always("released_at IS NOT NULL")
             .and_always("nta_served_at IS NULL")
             .and_always("nta_status IN ('none', 'issued')")
-            .and("released_at < $", as_of.0 - older_than_days * DAY_MS);
+            .and(
+                "released_at < $",
+                as_of.0.saturating_sub(older_than_days * DAY_MS),
+            );
         let list = List {
             select: "SELECT a_number, released_at, nta_status, area_of_responsibility",
             from: "children",
@@ -377,15 +355,12 @@ impl Queries<'_> {
             select_params: vec![],
             order: "released_at, a_number",
         };
-        page(self.store, list, paging, |r| {
-            let days = r[1]
-                .as_i64()
-                .map_or(Json::Null, |at| (as_of.0 - at).div_euclid(DAY_MS).into());
-            json!({
-                "a_number": text(&r[0]), "released_at": time(&r[1]),
-                "days_since_release": days, "nta_status": text(&r[2]),
-                "area_of_responsibility": text(&r[3]),
-            })
+        page(self.store, list, paging, |r| UnservedNta {
+            a_number: text(&r[0]),
+            released_at: time(&r[1]),
+            days_since_release: days_between(&r[1], as_of),
+            nta_status: named(&r[2]),
+            area_of_responsibility: text(&r[3]),
         })
         .await
     }
@@ -396,11 +371,11 @@ impl Queries<'_> {
         days: i64,
         as_of: Timestamp,
         paging: Paging,
-    ) -> Result<Page, StoreError> {
+    ) -> Result<Page<UpcomingHearing>, StoreError> {
         let mut f = Filter::default();
         f.and_always("status = 'scheduled'")
             .and("hearing_at > $", as_of.0)
-            .and("hearing_at <= $", as_of.0 + days * DAY_MS);
+            .and("hearing_at <= $", as_of.0.saturating_add(days * DAY_MS));
         let list = List {
             select: "SELECT a_number, hearing_at, court, schedule_id",
             from: "hearings",
@@ -408,11 +383,11 @@ impl Queries<'_> {
             select_params: vec![],
             order: "hearing_at, a_number, schedule_id",
         };
-        page(self.store, list, paging, |r| {
-            json!({
-                "a_number": text(&r[0]), "hearing_at": time(&r[1]),
-                "court": text(&r[2]), "schedule_id": text(&r[3]),
-            })
+        page(self.store, list, paging, |r| UpcomingHearing {
+            a_number: text(&r[0]),
+            hearing_at: time(&r[1]),
+            court: text(&r[2]),
+            schedule_id: text(&r[3]),
         })
         .await
     }
@@ -424,17 +399,27 @@ impl Queries<'_> {
         nta_days: i64,
         as_of: Timestamp,
         paging: Paging,
-    ) -> Result<Page, StoreError> {
+    ) -> Result<Page<Finding>, StoreError> {
+        let finding = |a_number: Option<String>, detail: Option<String>| Finding {
+            a_number,
+            kind: Some(kind.to_owned()),
+            detail,
+        };
         match kind {
-            "nta_not_served" => {
-                let mut p = self.nta_backlog(nta_days, as_of, paging).await?;
-                for item in &mut p.items {
-                    let days = item["days_since_release"].clone();
-                    *item = json!({"a_number": item["a_number"], "kind": kind,
-                        "detail": format!("released {days} days ago, NTA {}", item["nta_status"].as_str().unwrap_or_default())});
-                }
-                Ok(p)
-            }
+            "nta_not_served" => Ok(self
+                .nta_backlog(nta_days, as_of, paging)
+                .await?
+                .map(|item| {
+                    let status = item.nta_status.map_or("none", |s| match s {
+                        crate::answers::NtaState::Issued => "issued",
+                        _ => "none",
+                    });
+                    let days = item.days_since_release.unwrap_or_default();
+                    finding(
+                        item.a_number,
+                        Some(format!("released {days} days ago, NTA {status}")),
+                    )
+                })),
             "hearing_without_outcome" => {
                 let mut f = Filter::default();
                 f.and_always("status = 'scheduled'")
@@ -446,12 +431,9 @@ impl Queries<'_> {
                     select_params: vec![],
                     order: "hearing_at, a_number, schedule_id",
                 };
-                page(
-                    self.store,
-                    list,
-                    paging,
-                    |r| json!({"a_number": text(&r[0]), "kind": kind, "detail": time(&r[1])}),
-                )
+                page(self.store, list, paging, |r| {
+                    finding(text(&r[0]), time(&r[1]).map(|t| t.0.to_rfc3339()))
+                })
                 .await
             }
             _ => {
@@ -464,12 +446,9 @@ impl Queries<'_> {
                     select_params: vec![],
                     order: "a_number, detail",
                 };
-                page(
-                    self.store,
-                    list,
-                    paging,
-                    |r| json!({"a_number": text(&r[0]), "kind": text(&r[1]), "detail": text(&r[2])}),
-                )
+                page(self.store, list, paging, |r| {
+                    finding(text(&r[0]), text(&r[2]))
+                })
                 .await
             }
         }
@@ -500,13 +479,8 @@ impl Queries<'_> {
     }
 }
 
-/// Keeps the fields `view` carries.
-fn only(view: &str, mut o: Map<String, Json>) -> Map<String, Json> {
-    let fields = VIEW_FIELDS
-        .iter()
-        .find(|(v, _)| *v == view)
-        .map(|(_, f)| *f)
-        .unwrap_or_default();
-    o.retain(|k, _| fields.contains(&k.as_str()));
-    o
+/// One row of the agency views' query, and the instant it is read for.
+struct Columns<'a> {
+    r: &'a [Value],
+    as_of: Timestamp,
 }

@@ -4,6 +4,7 @@
 //! logic, so the same child always gives the same rows on either store.
 
 use handoff_events::{Address, Agency, Timestamp};
+use handoff_http::Symbol;
 use serde::Serialize;
 
 pub use crate::child::address_finding;
@@ -174,7 +175,7 @@ impl ChildRows {
                 follow_up: f
                     .follow_ups
                     .last()
-                    .map(|(_, outcome)| format!("{outcome:?}").to_uppercase()),
+                    .map(|(_, outcome)| Symbol(*outcome).text()),
                 opla_recorded: f.opla_recorded,
             })
             .collect();

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use handoff_auth::Tokens;
+use handoff_http::Guard;
 use handoff_bus::{KafkaConfig, Membership, SinkRunner, SinkRunnerConfig};
 use handoff_events::{topics, Catalogue, Codec};
 use tokio::task::JoinHandle;
@@ -24,7 +24,8 @@ pub struct ViewsConfig {
     pub group: String,
     pub membership: Membership,
     pub policy: Policy,
-    pub tokens: Arc<Tokens>,
+    /// Tokens and limits, shared with the other services on the listener.
+    pub guard: Arc<Guard>,
 }
 
 pub struct RunningViews {
@@ -80,7 +81,7 @@ pub async fn start(
         store: open_store(&config.store).await?,
         catalogue,
         policy: config.policy,
-        tokens: config.tokens,
+        guard: config.guard,
         metrics,
     });
     Ok(RunningViews {

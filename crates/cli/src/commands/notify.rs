@@ -18,6 +18,9 @@ use handoff_notify::projection::open_store;
 use handoff_notify::service::{self, NotifyServiceConfig};
 use handoff_store::{Store, StoreLocation};
 
+use handoff_http::Guard;
+
+use crate::api_limits::ApiLimitArgs;
 use crate::kafka_args::{KafkaArgs, RegistryArgs};
 use crate::{health, http_server, shutdown};
 
@@ -113,6 +116,8 @@ pub struct NotifyRunArgs {
     /// Where POST /v1/notifications/{id}/ack and /metrics listen.
     #[arg(long, default_value = "127.0.0.1:8083")]
     pub http_listen: SocketAddr,
+    #[command(flatten)]
+    pub limits: ApiLimitArgs,
     /// Send the notifications kept as history (made from events that were
     /// on the topics before the notifier first started) that happened on
     /// or after this date (YYYY-MM-DD, or `all`), then run.
@@ -273,19 +278,20 @@ async fn serve(args: NotifyRunArgs) -> Result<ExitCode> {
             store: location.clone(),
             group: args.group.clone(),
             config: Arc::new(config),
-            tokens: Arc::new(tokens),
+            guard: Arc::new(Guard::new(tokens, args.limits.limits()?)),
         },
         stop.child_token(),
     )
     .await
     .context("starting the notifier")?;
-    let (address, server) = http_server::serve(
-        health::router(&kafka, &args.registry.registry_url)?
-            .merge(handoff_notify::api::standalone_router(notifier.ack.clone())),
-        args.http_listen,
-        stop.child_token(),
-    )
-    .await?;
+    let api = health::router(&kafka, &args.registry.registry_url)?
+        .merge(handoff_notify::api::standalone_router(notifier.ack.clone()));
+    let app = handoff_http::app(
+        api,
+        notifier.ack.guard.limits(),
+        handoff_notify::api::describe_webhooks,
+    );
+    let (address, server) = http_server::serve(app, args.http_listen, stop.child_token()).await?;
     println!("notify    {} (group {})", location.describe(), args.group);
     if notifier.first_start {
         println!("history   events already on the topics are kept as history, not sent");

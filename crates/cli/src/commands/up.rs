@@ -185,7 +185,7 @@ pub async fn run(mut args: UpArgs, log_file: Option<PathBuf>) -> Result<ExitCode
             store: notify_store.clone(),
             group: "handoff-notify".into(),
             config: Arc::new(notify_config),
-            tokens: views.api.tokens.clone(),
+            guard: views.api.guard.clone(),
         },
         services.clone(),
     )
@@ -206,25 +206,28 @@ pub async fn run(mut args: UpArgs, log_file: Option<PathBuf>) -> Result<ExitCode
         }
     );
 
-    let mut app = health::router(&kafka, &registry_url)?
+    let mut api = health::router(&kafka, &registry_url)?
         .merge(handoff_views::api::router(views.api.clone()))
         .merge(handoff_notify::api::router(notifier.ack.clone()));
-    let tokens = views.api.tokens.clone();
+    let guard = views.api.guard.clone();
+    let tokens = guard.tokens().tokens.len();
     let mut http_ingest = "off (no --tokens): the API refuses every request".to_owned();
     if args.views.tokens.is_some() {
         let ingest = handoff_adapters::http::HttpIngest {
             producer: handoff_bus::EventProducer::new(&kafka, codec.clone())?,
-            tokens: tokens.clone(),
+            guard: guard.clone(),
             ledger: args.data_dir.join("ingest-ledger.db"),
             rejects_dir: args.data_dir.join("rejects"),
             max_body: args.max_upload_mib << 20,
         };
-        http_ingest = format!(
-            "POST /v1/ingest/{{ice,hhs,doj}} ({} tokens)",
-            tokens.tokens.len()
-        );
-        app = app.merge(handoff_adapters::http::router(Arc::new(ingest)));
+        http_ingest = format!("POST /v1/ingest/{{ice,hhs,doj}} ({tokens} tokens)");
+        api = api.merge(handoff_adapters::http::router(Arc::new(ingest)));
     }
+    let app = handoff_http::app(
+        api,
+        guard.limits(),
+        handoff_notify::api::describe_webhooks,
+    );
     let (address, server) = http_server::serve(app, args.http_listen, services.clone()).await?;
     tasks.push(server);
     println!("http      http://{address} (/healthz, /readyz, /v1/..., /openapi.json, /metrics)");

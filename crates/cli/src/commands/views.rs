@@ -17,6 +17,9 @@ use handoff_views::service::{self, ViewsConfig};
 use handoff_views::StoreLocation;
 
 use crate::kafka_args::{KafkaArgs, RegistryArgs};
+use handoff_http::Guard;
+
+use crate::api_limits::ApiLimitArgs;
 use crate::{health, http_server, shutdown};
 
 /// Where the views live and who may read them: shared by `views` and `up`.
@@ -35,6 +38,8 @@ pub struct ViewsStoreArgs {
     /// was made with).
     #[arg(long, env = "HANDOFF_POLICY")]
     pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: ApiLimitArgs,
 }
 
 impl ViewsStoreArgs {
@@ -64,7 +69,7 @@ impl ViewsStoreArgs {
             group: group.to_owned(),
             membership,
             policy,
-            tokens: Arc::new(tokens),
+            guard: Arc::new(Guard::new(tokens, self.limits.limits()?)),
         })
     }
 }
@@ -108,13 +113,10 @@ pub async fn run(args: ViewsArgs) -> Result<ExitCode> {
     let views = service::start(&kafka, codec, config, stop.child_token())
         .await
         .context("starting the views")?;
-    let (address, server) = http_server::serve(
-        health::router(&kafka, &args.registry.registry_url)?
-            .merge(handoff_views::api::router(views.api.clone())),
-        args.http_listen,
-        stop.child_token(),
-    )
-    .await?;
+    let api = health::router(&kafka, &args.registry.registry_url)?
+        .merge(handoff_views::api::router(views.api.clone()));
+    let app = handoff_http::app(api, views.api.guard.limits(), |_| {});
+    let (address, server) = http_server::serve(app, args.http_listen, stop.child_token()).await?;
     match membership {
         Membership::Alone => println!("views     {location} (alone: every partition)"),
         Membership::Group => println!("views     {location} (scale-out, group {})", args.group),

@@ -19,14 +19,14 @@ use handoff_bus::KafkaConfig;
 use handoff_events::{Codec, Timestamp};
 use handoff_store::{Store, StoreLocation};
 use rand::SeedableRng;
-use serde_json::json;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Channel, DeliveryConfig, NotifyConfig};
 use crate::metrics::{Labels, Metrics};
-use crate::notification::Notification;
+use crate::notification::{BodyType, Heartbeat, Notification};
+use handoff_http::Time;
 use crate::outbox;
 use crate::projection::open_store;
 
@@ -289,12 +289,13 @@ impl SubscriberLoop {
                 return;
             }
         };
-        let body = json!({
-            "type": "heartbeat",
-            "subscriber": self.subscriber,
-            "last_sequence": last,
-            "sent_at": chrono::Utc::now().to_rfc3339(),
-        });
+        let body = serde_json::to_value(Heartbeat {
+            kind: BodyType::Heartbeat,
+            subscriber: self.subscriber.clone(),
+            last_sequence: last,
+            sent_at: Time(Timestamp::now()),
+        })
+        .expect("a heartbeat serialises");
         if let Err(e) = hook.post(&body, None, last).await {
             tracing::warn!(subscriber = self.subscriber, error = e, "heartbeat failed");
         }

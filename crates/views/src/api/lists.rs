@@ -1,0 +1,244 @@
+//! The agency views and the lists: pages of items, each filtered by the
+//! policy and audited (`ApiState::answer`).
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::IntoResponse;
+use axum::Json;
+use handoff_http::Time;
+
+use super::params::{AsOfQuery, FtaFilter, KindQuery, OlderThan, PagingQuery, Window};
+use super::{store_failed, Answer, ApiState};
+use crate::answers::{
+    EoirCase, Finding, FindingCounts, IceChild, MissedHearing, OrrChild, Page, UnservedNta,
+    UpcomingHearing,
+};
+
+/// ICE's view: every child ICE knows, with NTA status and age, court
+/// status, next hearing, FTAs and follow-ups, latest address, area of
+/// responsibility, open safety concerns.
+#[utoipa::path(
+    get,
+    path = "/v1/views/ice",
+    tag = "views",
+    params(AsOfQuery, PagingQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page, filtered by the policy's `ice` view.", body = Page<IceChild>))
+)]
+pub async fn ice_view(
+    State(state): State<Arc<ApiState>>,
+    Query(as_of): Query<AsOfQuery>,
+    Query(paging): Query<PagingQuery>,
+    headers: HeaderMap,
+) -> Answer {
+    let token = state.authorize(&headers, "ice")?;
+    let page = state
+        .queries()
+        .ice_view(as_of.as_of()?, paging.paging()?)
+        .await
+        .map_err(store_failed)?;
+    state
+        .answer(&token, "ice", "GET /v1/views/ice", page)
+        .await
+}
+
+/// ORR's view: released children, with court status, next hearing and
+/// FTAs.
+#[utoipa::path(
+    get,
+    path = "/v1/views/hhs_orr",
+    tag = "views",
+    params(AsOfQuery, PagingQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page, filtered by the policy's `hhs_orr` view.", body = Page<OrrChild>))
+)]
+pub async fn orr_view(
+    State(state): State<Arc<ApiState>>,
+    Query(as_of): Query<AsOfQuery>,
+    Query(paging): Query<PagingQuery>,
+    headers: HeaderMap,
+) -> Answer {
+    let token = state.authorize(&headers, "hhs_orr")?;
+    let page = state
+        .queries()
+        .orr_view(as_of.as_of()?, paging.paging()?)
+        .await
+        .map_err(store_failed)?;
+    state
+        .answer(&token, "hhs_orr", "GET /v1/views/hhs_orr", page)
+        .await
+}
+
+/// EOIR's view: open cases with the latest address from any agency and
+/// whether it differs from EOIR's.
+#[utoipa::path(
+    get,
+    path = "/v1/views/doj_eoir",
+    tag = "views",
+    params(AsOfQuery, PagingQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page, filtered by the policy's `doj_eoir` view.", body = Page<EoirCase>))
+)]
+pub async fn eoir_view(
+    State(state): State<Arc<ApiState>>,
+    Query(as_of): Query<AsOfQuery>,
+    Query(paging): Query<PagingQuery>,
+    headers: HeaderMap,
+) -> Answer {
+    let token = state.authorize(&headers, "doj_eoir")?;
+    let page = state
+        .queries()
+        .eoir_view(as_of.as_of()?, paging.paging()?)
+        .await
+        .map_err(store_failed)?;
+    state
+        .answer(&token, "doj_eoir", "GET /v1/views/doj_eoir", page)
+        .await
+}
+
+/// Missed hearings (failures to appear), oldest first, with ICE's
+/// follow-up and whether OPLA recorded them.
+#[utoipa::path(
+    get,
+    path = "/v1/fta",
+    tag = "views",
+    params(FtaFilter, PagingQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page, filtered by the policy's `fta` view.", body = Page<MissedHearing>))
+)]
+pub async fn fta(
+    State(state): State<Arc<ApiState>>,
+    Query(filter): Query<FtaFilter>,
+    Query(paging): Query<PagingQuery>,
+    headers: HeaderMap,
+) -> Answer {
+    let token = state.authorize(&headers, "fta")?;
+    let page = state
+        .queries()
+        .ftas(
+            filter.since()?,
+            filter.aor.as_deref(),
+            filter.court.as_deref(),
+            paging.paging()?,
+        )
+        .await
+        .map_err(store_failed)?;
+    state.answer(&token, "fta", "GET /v1/fta", page).await
+}
+
+/// Released children not served a Notice to Appear more than
+/// `older_than_days` after release, longest waiting first.
+#[utoipa::path(
+    get,
+    path = "/v1/nta-backlog",
+    tag = "views",
+    params(OlderThan, AsOfQuery, PagingQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page, filtered by the policy's `nta_backlog` view.", body = Page<UnservedNta>))
+)]
+pub async fn nta_backlog(
+    State(state): State<Arc<ApiState>>,
+    Query(older): Query<OlderThan>,
+    Query(as_of): Query<AsOfQuery>,
+    Query(paging): Query<PagingQuery>,
+    headers: HeaderMap,
+) -> Answer {
+    let token = state.authorize(&headers, "nta_backlog")?;
+    let page = state
+        .queries()
+        .nta_backlog(older.days()?, as_of.as_of()?, paging.paging()?)
+        .await
+        .map_err(store_failed)?;
+    state
+        .answer(&token, "nta_backlog", "GET /v1/nta-backlog", page)
+        .await
+}
+
+/// Hearings still on the calendar in the next `days`.
+#[utoipa::path(
+    get,
+    path = "/v1/hearings/upcoming",
+    tag = "views",
+    params(Window, AsOfQuery, PagingQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page, filtered by the policy's `hearings_upcoming` view.", body = Page<UpcomingHearing>))
+)]
+pub async fn upcoming(
+    State(state): State<Arc<ApiState>>,
+    Query(window): Query<Window>,
+    Query(as_of): Query<AsOfQuery>,
+    Query(paging): Query<PagingQuery>,
+    headers: HeaderMap,
+) -> Answer {
+    let token = state.authorize(&headers, "hearings_upcoming")?;
+    let page = state
+        .queries()
+        .upcoming_hearings(window.days()?, as_of.as_of()?, paging.paging()?)
+        .await
+        .map_err(store_failed)?;
+    state
+        .answer(
+            &token,
+            "hearings_upcoming",
+            "GET /v1/hearings/upcoming",
+            page,
+        )
+        .await
+}
+
+/// Data-quality findings of one `kind`; without `kind`, the count of
+/// each kind (counts only, no child data).
+#[utoipa::path(
+    get,
+    path = "/v1/data-quality",
+    tag = "views",
+    params(KindQuery, OlderThan, AsOfQuery, PagingQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "With `kind`: a page of findings, filtered by the policy's `data_quality` view. Without: the counts.",
+            body = inline(FindingsOrCounts)),
+    )
+)]
+pub async fn data_quality(
+    State(state): State<Arc<ApiState>>,
+    Query(kind): Query<KindQuery>,
+    Query(older): Query<OlderThan>,
+    Query(as_of): Query<AsOfQuery>,
+    Query(paging): Query<PagingQuery>,
+    headers: HeaderMap,
+) -> Answer {
+    let token = state.authorize(&headers, "data_quality")?;
+    let days = older.days()?;
+    let as_of = as_of.as_of()?;
+    let Some(kind) = kind.kind()? else {
+        let counts = state
+            .queries()
+            .data_quality_summary(days, as_of)
+            .await
+            .map_err(store_failed)?;
+        return Ok(Json(FindingsOrCounts::Counts(FindingCounts {
+            as_of: Time(as_of),
+            counts: counts.into_iter().map(|(k, n)| (k.to_owned(), n)).collect(),
+        }))
+        .into_response());
+    };
+    let page = state
+        .queries()
+        .data_quality(kind, days, as_of, paging.paging()?)
+        .await
+        .map_err(store_failed)?;
+    state
+        .answer(&token, "data_quality", "GET /v1/data-quality", page)
+        .await
+}
+
+/// The two answers of `/v1/data-quality`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)] // `Findings` is built by `answer`, as filtered JSON.
+#[serde(untagged)]
+enum FindingsOrCounts {
+    Findings(Page<Finding>),
+    Counts(FindingCounts),
+}
