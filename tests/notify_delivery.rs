@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use handoff_auth::{new_token, Tokens};
+use handoff_e2e::conformance::{assert_instants_are_rfc3339, assert_matches_schema};
 use handoff_e2e::receivers::{SmtpReceiver, WebhookReceiver};
 use handoff_e2e::stores::TestStore;
 use handoff_e2e::views::{self, agency_topic_ends, applied};
@@ -299,7 +300,11 @@ async fn channels_story(test_store: TestStore) {
     assert_eq!(by_rule.get("safety_concern"), Some(&2), "{by_rule:?}");
     assert!(rows.iter().all(|r| r.3 == "delivered"), "{rows:?}");
 
-    // Webhooks: each row once, signed, in sequence order 1..n.
+    // Webhooks: each row once, signed, in sequence order 1..n, each body
+    // as the OpenAPI document's `webhooks` describe it.
+    let doc = serde_json::to_value(handoff_notify::api::webhook_document()).unwrap();
+    let notification = serde_json::json!({"$ref": "#/components/schemas/WebhookNotification"});
+    let heartbeat = serde_json::json!({"$ref": "#/components/schemas/Heartbeat"});
     for hook in ["orr", "ero", "eoir"] {
         let expected: Vec<(String, i64)> = rows
             .iter()
@@ -317,6 +322,8 @@ async fn channels_story(test_store: TestStore) {
                     r.idempotency_key.as_deref()
                 );
                 assert_eq!(r.body["sequence"].as_i64(), r.sequence);
+                assert_matches_schema(&doc, &notification, &r.body, hook);
+                assert_instants_are_rfc3339(&r.body, hook);
                 (r.idempotency_key.clone().unwrap(), r.sequence.unwrap())
             })
             .collect();
@@ -332,6 +339,10 @@ async fn channels_story(test_store: TestStore) {
         .collect();
     assert!(!beats.is_empty(), "idle webhooks get heartbeats");
     assert!(beats.iter().all(|b| b.signature_valid));
+    for beat in &beats {
+        assert_matches_schema(&doc, &heartbeat, &beat.body, "heartbeat");
+        assert_instants_are_rfc3339(&beat.body, "heartbeat");
+    }
 
     // E-mail: one message per row, the Message-ID stable per key.
     let mails = smtp.messages();

@@ -19,6 +19,7 @@ pub mod receivers;
 mod service_process;
 pub mod stores;
 mod up_process;
+pub mod conformance;
 pub mod views;
 pub use service_process::ServiceProcess;
 pub use up_process::UpProcess;

@@ -65,6 +65,22 @@ pub struct IngestAnswer {
     pub rejects: Vec<RejectedRecord>,
 }
 
+/// An export sent as bytes (`format: binary`, so generated clients
+/// upload a file).
+struct ExportFile;
+
+impl utoipa::PartialSchema for ExportFile {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl ToSchema for ExportFile {}
+
 /// Media types an export may be sent as. Others (a multipart form, JSON)
 /// would be read as a file and rejected line by line, so they are refused
 /// whole.
@@ -126,6 +142,7 @@ fn media_type(headers: &HeaderMap) -> Result<(), Problem> {
             (String = "text/csv"),
             (String = "text/tab-separated-values"),
             (String = "application/x-ndjson"),
+            (ExportFile = "application/octet-stream"),
         )),
     security(("bearer" = [])),
     responses(

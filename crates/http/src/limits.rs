@@ -70,3 +70,67 @@ fn panicked(panic: Box<dyn Any + Send + 'static>) -> Response {
     )
     .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    use axum::routing::{get, post};
+    use axum::Json;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::problem::PROBLEM_JSON;
+
+    async fn problem_of(app: &Router, method: &str, uri: &str) -> (Response, Problem) {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Body::from("x"))
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, 1 << 16).await.unwrap();
+        assert_eq!(parts.headers[header::CONTENT_TYPE], PROBLEM_JSON, "{uri}");
+        let problem: Problem = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(problem.status, parts.status.as_u16());
+        (Response::from_parts(parts, Body::empty()), problem)
+    }
+
+    #[tokio::test]
+    async fn every_failure_answers_as_a_problem() {
+        async fn slow() -> &'static str {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            "late"
+        }
+        async fn panics() -> &'static str {
+            panic!("a bug")
+        }
+        async fn json(Json(v): Json<serde_json::Value>) -> Json<serde_json::Value> {
+            Json(v)
+        }
+        let app = apply(
+            Router::new()
+                .route("/slow", get(slow))
+                .route("/panic", get(panics))
+                .route("/json", post(json)),
+            &Limits {
+                timeout: Duration::from_millis(100),
+                ..Limits::default()
+            },
+        );
+        let (_, p) = problem_of(&app, "GET", "/slow").await;
+        assert_eq!((p.status, p.kind.as_str()), (503, "urn:handoff:problem:timeout"));
+        let (_, p) = problem_of(&app, "GET", "/panic").await;
+        assert_eq!(p.status, 500);
+        assert!(!p.detail.contains("a bug"), "no internals leak: {}", p.detail);
+        let (_, p) = problem_of(&app, "POST", "/json").await;
+        assert_eq!(p.status, 415);
+        assert!(p.detail.contains("application/json"), "{}", p.detail);
+        let (_, p) = problem_of(&app, "GET", "/nowhere").await;
+        assert_eq!(p.status, 404);
+        let (response, p) = problem_of(&app, "DELETE", "/json").await;
+        assert_eq!(p.status, 405);
+        assert_eq!(response.headers()[header::ALLOW], "POST", "Allow is kept");
+    }
+}

@@ -30,7 +30,11 @@ pub async fn problems(State(context): State<Context>, request: Request, next: Ne
     if status.as_u16() < 400 || is_problem(&response) {
         return response;
     }
-    let text = match axum::body::to_bytes(response.into_body(), MAX_DETAIL).await {
+    // Headers such a response carries (`Allow` on a 405) stay.
+    let (mut parts, body) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::CONTENT_TYPE);
+    let text = match axum::body::to_bytes(body, MAX_DETAIL).await {
         Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_owned(),
         Err(_) => String::new(),
     };
@@ -42,19 +46,29 @@ pub async fn problems(State(context): State<Context>, request: Request, next: Ne
             format!("{method} is not allowed on {path}; /openapi.json lists the methods")
         }
         (StatusCode::SERVICE_UNAVAILABLE, true) => {
-            return Problem::new(
+            let problem = Problem::new(
                 Kind::Timeout,
                 format!(
                     "no answer within the limit of {} s; narrow the request (a smaller limit, a later since) or retry later",
                     context.timeout.as_secs()
                 ),
-            )
-            .into_response()
+            );
+            return with_headers(parts, problem);
         }
         (_, true) => status.canonical_reason().unwrap_or("error").to_owned(),
         (_, false) => text,
     };
-    Problem::of_status(status, detail).into_response()
+    with_headers(parts, Problem::of_status(status, detail))
+}
+
+fn with_headers(parts: axum::http::response::Parts, problem: Problem) -> Response {
+    let mut response = problem.into_response();
+    for (name, value) in parts.headers {
+        if let Some(name) = name {
+            response.headers_mut().entry(name).or_insert(value);
+        }
+    }
+    response
 }
 
 fn is_problem(response: &Response<Body>) -> bool {

@@ -8,13 +8,14 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use handoff_auth::TokenEntry;
 use handoff_events::{Agency, Timestamp};
-use handoff_http::{Guard, Problem};
+use handoff_http::{Guard, Kind, Problem};
 use handoff_store::Store;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem, PathsBuilder};
@@ -79,7 +80,8 @@ pub struct AckAnswer {
     path = "/v1/notifications/{id}/ack",
     tag = "notifications",
     params(("id" = i64, Path, minimum = 1, description = "The notification's `id`, as delivered.")),
-    request_body(content = Ack, description = "Optional; without a body, `follow_up` is false."),
+    request_body(content = Option<Ack>, content_type = "application/json",
+        description = "Optional; without a body, `follow_up` is false."),
     security(("bearer" = [])),
     responses((status = 200, description = "Acknowledged (now or before).", body = AckAnswer))
 )]
@@ -87,16 +89,16 @@ async fn ack(
     State(state): State<Arc<AckState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Option<Json<Ack>>,
+    body: Bytes,
 ) -> Result<Json<AckAnswer>, Problem> {
     let token = state.guard.admit(&headers)?;
+    let ack = read_ack(&headers, &body)?;
     let id = id.parse::<i64>().map_err(|_| {
         Problem::bad_parameter(
             "id",
             format!("notification id {id:?} is not a number; use the `id` of the notification"),
         )
     })?;
-    let ack = body.map(|Json(a)| a).unwrap_or_default();
     let row = outbox::get(&state.store, id)
         .await
         .map_err(|e| Problem::unavailable(e.to_string()))?
@@ -123,6 +125,37 @@ async fn ack(
         already_acknowledged: !first,
         escalation_stopped: first && stops_escalation(&row, token.agency, ack.follow_up),
     }))
+}
+
+/// The acknowledgement's body: none, or an `Ack` as JSON.
+fn read_ack(headers: &HeaderMap, body: &[u8]) -> Result<Ack, Problem> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Ack::default());
+    }
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().unwrap_or_default().trim() == "application/json");
+    if !json {
+        return Err(Problem::new(
+            Kind::UnsupportedMediaType,
+            "the body is JSON ({\"follow_up\": true}); send it with Content-Type: application/json",
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        Problem::bad_parameter(
+            "follow_up",
+            format!("the body must be {{\"follow_up\": true|false}} or empty: {e}"),
+        )
+    })
+}
+
+/// A document of the webhooks alone, for a receiver to check its bodies
+/// against.
+pub fn webhook_document() -> OpenApi {
+    let mut doc = OpenApi::default();
+    describe_webhooks(&mut doc);
+    doc
 }
 
 /// The OpenAPI `webhooks` the notifier sends to a subscriber's URL, and

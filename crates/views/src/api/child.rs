@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::Json;
-use handoff_events::ANumber;
+use handoff_events::{ANumber, ANumberError};
 use handoff_http::Problem;
 
 use super::{audit_failed, store_failed, Answer, ApiState};
@@ -15,10 +15,11 @@ use crate::answers::{ChildAnswer, ChildRecord};
 use crate::audit;
 
 /// The spellings of an A-number the API takes, as the path parameter's
-/// pattern gives them: an optional `A`, then digits with `-`, `.` or
-/// spaces between them (anything else is refused before it is parsed, so
-/// no spelling outside the pattern is accepted).
-fn a_number(raw: &str) -> Result<ANumber, Problem> {
+/// pattern gives them: an optional `A`, then 7 to 9 digits with `-`, `.`
+/// or spaces after any of them. Anything else is refused before it is
+/// parsed, so no spelling outside the pattern is accepted; all zeros is
+/// well-formed but nobody's (404).
+fn a_number(raw: &str) -> Result<Option<ANumber>, Problem> {
     let body = raw.strip_prefix(['A', 'a']).unwrap_or(raw);
     let spelled = body.starts_with(|c: char| c.is_ascii_digit())
         && body.chars().all(|c| c.is_ascii_digit() || " .-".contains(c));
@@ -28,7 +29,11 @@ fn a_number(raw: &str) -> Result<ANumber, Problem> {
             "an A-number is an optional A and 7 to 9 digits (A012345678, 012-345-678)",
         ));
     }
-    ANumber::parse(raw).map_err(|e| Problem::bad_parameter("a_number", e.to_string()))
+    match ANumber::parse(raw) {
+        Ok(a) => Ok(Some(a)),
+        Err(ANumberError::AllZeros { .. }) => Ok(None),
+        Err(e) => Err(Problem::bad_parameter("a_number", e.to_string())),
+    }
 }
 
 /// One child's merged state and timeline across ICE, ORR and EOIR, with
@@ -37,7 +42,7 @@ fn a_number(raw: &str) -> Result<ANumber, Problem> {
     get,
     path = "/v1/children/{a_number}",
     tag = "views",
-    params(("a_number" = String, Path, pattern = "^[Aa]?[0-9][0-9 .-]*$",
+    params(("a_number" = String, Path, pattern = "^[Aa]?[0-9][ .-]*([0-9][ .-]*){6,8}$",
         description = "The A-number, with or without the A and separators.")),
     security(("bearer" = [])),
     responses((status = 200, description = "The record, filtered by the policy's `child` view.", body = ChildAnswer))
@@ -48,7 +53,9 @@ pub async fn child(
     headers: HeaderMap,
 ) -> Answer {
     let token = state.authorize(&headers, "child")?;
-    let a_number = a_number(&raw)?;
+    let Some(a_number) = a_number(&raw)? else {
+        return Err(Problem::not_found("no child has an A-number of all zeros").at("a_number"));
+    };
     let found = state
         .queries()
         .child(a_number.as_str())
@@ -78,9 +85,19 @@ mod tests {
 
     #[test]
     fn the_pattern_and_the_check_agree() {
-        assert!(a_number("A012-345-678").is_ok());
-        assert!(a_number("012345678").is_ok());
-        for bad in [" A012345678", "A", "", "AA012345678", "A-012345678", "A01234567x"] {
+        assert!(a_number("A012-345-678").unwrap().is_some());
+        assert!(a_number("012345678").unwrap().is_some());
+        assert!(a_number("A000-000-000").unwrap().is_none());
+        for bad in [
+            " A012345678",
+            "A",
+            "",
+            "0",
+            "AA012345678",
+            "A-012345678",
+            "A01234567x",
+            "A0123456789",
+        ] {
             assert_eq!(a_number(bad).unwrap_err().parameter.as_deref(), Some("a_number"), "{bad:?}");
         }
     }

@@ -212,6 +212,7 @@ pub async fn data_quality(
     let token = state.authorize(&headers, "data_quality")?;
     let days = older.days()?;
     let as_of = as_of.as_of()?;
+    let paging = paging.paging()?;
     let Some(kind) = kind.kind()? else {
         let counts = state
             .queries()
@@ -226,7 +227,7 @@ pub async fn data_quality(
     };
     let page = state
         .queries()
-        .data_quality(kind, days, as_of, paging.paging()?)
+        .data_quality(kind, days, as_of, paging)
         .await
         .map_err(store_failed)?;
     state
