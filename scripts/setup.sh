@@ -3,7 +3,8 @@
 # nothing twice: Debian packages for librdkafka's bundled build, PostgreSQL
 # (the views' shared store, started and given a `handoff` role the tests
 # use to create their own databases), and the Python venv (.venv) with the
-# stock Confluent client the interop tests use.
+# stock Confluent client the interop tests use and the API's conformance
+# tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,9 +45,11 @@ fi
 # links librdkafka 2.0.2, which cannot talk to the local broker; PyPI's wheel
 # carries a current one.
 # aiosmtpd is the real SMTP receiver of the notification tests; duckdb
-# opens the exports the way an analyst would.
-python_packages=("confluent-kafka==2.16.0" fastavro pyyaml requests authlib cachetools httpx attrs aiosmtpd duckdb)
-if ! .venv/bin/python -c "import confluent_kafka, fastavro, yaml, aiosmtpd, duckdb; assert confluent_kafka.__version__ == '2.16.0'" 2>/dev/null; then
+# opens the exports the way an analyst would; schemathesis checks the live
+# API against its OpenAPI document, and openapi-python-client generates the
+# client an agency system's developer would.
+python_packages=("confluent-kafka==2.16.0" fastavro pyyaml requests authlib cachetools httpx attrs aiosmtpd duckdb "schemathesis==4.32.5" "openapi-python-client==0.29.1")
+if ! .venv/bin/python -c "import confluent_kafka, fastavro, yaml, aiosmtpd, duckdb, schemathesis, openapi_python_client; assert confluent_kafka.__version__ == '2.16.0'" 2>/dev/null; then
   echo "setup: creating the Python venv in .venv"
   python3 -m venv .venv
   .venv/bin/pip install -q --upgrade pip

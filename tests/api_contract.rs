@@ -58,7 +58,12 @@ fn assert_problem(doc: &Value, answer: &(u16, String, Value), status: u16, conte
     assert_eq!(*got, status, "{context}: {body}");
     assert_eq!(kind, "application/problem+json", "{context}");
     assert_eq!(body["status"], status, "{context}");
-    assert_matches_schema(doc, &json!({"$ref": "#/components/schemas/Problem"}), body, context);
+    assert_matches_schema(
+        doc,
+        &json!({"$ref": "#/components/schemas/Problem"}),
+        body,
+        context,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -76,7 +81,10 @@ async fn every_agency_meets_the_documented_contract() {
     // The document: OpenAPI 3.1, webhooks, and every error a problem.
     assert_eq!(doc["openapi"], "3.1.0");
     for hook in ["notification", "heartbeat"] {
-        assert!(doc["webhooks"][hook]["post"]["requestBody"].is_object(), "{hook}");
+        assert!(
+            doc["webhooks"][hook]["post"]["requestBody"].is_object(),
+            "{hook}"
+        );
     }
     let paths = doc["paths"].as_object().unwrap();
     for path in [
@@ -137,20 +145,41 @@ async fn every_agency_meets_the_documented_contract() {
 
     // Problems: no token, a bad parameter, nobody's A-number, no route.
     let orr = &secrets["HHS_ORR"];
-    assert_problem(&doc, &get(&format!("{base}/v1/fta"), None).await, 401, "no token");
+    assert_problem(
+        &doc,
+        &get(&format!("{base}/v1/fta"), None).await,
+        401,
+        "no token",
+    );
     let bad = get(&format!("{base}/v1/fta?limit=-1"), Some(orr)).await;
     assert_problem(&doc, &bad, 400, "limit=-1");
     assert_eq!(bad.2["parameter"], "limit");
     let nobody = get(&format!("{base}/v1/children/A999999998"), Some(orr)).await;
     assert_problem(&doc, &nobody, 404, "an unknown child");
-    assert_problem(&doc, &get(&format!("{base}/v2/fta"), Some(orr)).await, 404, "no route");
+    assert_problem(
+        &doc,
+        &get(&format!("{base}/v2/fta"), Some(orr)).await,
+        404,
+        "no route",
+    );
 
     // Schemathesis, once per agency token.
     let policy_file = repo_root().join("deploy/policy.toml");
     let openapi = format!("{base}/openapi.json");
     for agency in Agency::ALL {
-        let run = schemathesis_run(&openapi, &secrets[agency.symbol()], agency.symbol(), &policy_file, 40);
-        assert!(run.passed, "schemathesis as {}:\n{}", agency.symbol(), run.output);
+        let run = schemathesis_run(
+            &openapi,
+            &secrets[agency.symbol()],
+            agency.symbol(),
+            &policy_file,
+            40,
+        );
+        assert!(
+            run.passed,
+            "schemathesis as {}:\n{}",
+            agency.symbol(),
+            run.output
+        );
     }
 
     // A client generated from the document by a stock generator.
@@ -164,7 +193,11 @@ async fn every_agency_meets_the_documented_contract() {
         .arg(generated.path().join("client"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = Command::new(python())
         .arg(repo_root().join("tests/peers/api_client.py"))
         .arg(generated.path())
@@ -173,9 +206,16 @@ async fn every_agency_meets_the_documented_contract() {
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(said.contains("page PageMissedHearing"), "{said}");
-    assert!(said.contains("hearing_at datetime "), "times arrive as datetimes: {said}");
+    assert!(
+        said.contains("hearing_at datetime "),
+        "times arrive as datetimes: {said}"
+    );
     assert!(said.contains("refused Problem 400 a_number"), "{said}");
     up.sigterm_and_wait();
 }
@@ -220,9 +260,16 @@ async fn limits_answer_as_problems_and_slow_only_the_token_over_its_rate() {
         assert_eq!(response.status(), 200);
     }
     let limited = limited.expect("ten requests at once go over a rate of 1/s with a burst of 2");
-    let wait: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=2).contains(&wait), "Retry-After {wait}");
-    let kind = limited.headers()["content-type"].to_str().unwrap().to_owned();
+    let kind = limited.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let body: Value = limited.json().await.unwrap();
     assert_problem(&doc, &(429, kind, body.clone()), 429, "over the rate");
     assert_eq!(body["retry_after_seconds"], wait);
@@ -230,13 +277,20 @@ async fn limits_answer_as_problems_and_slow_only_the_token_over_its_rate() {
     let other = get(&format!("{base}/v1/fta"), Some(&uploader)).await;
     assert_eq!(other.0, 200, "{}", other.2);
     tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
-    assert_eq!(get(&fta, Some(&reader)).await.0, 200, "served after Retry-After");
+    assert_eq!(
+        get(&fta, Some(&reader)).await.0,
+        200,
+        "served after Retry-After"
+    );
 
     // A body over --max-upload-mib: 413 naming the limit.
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     let answer = |response: reqwest::Response| async move {
         let status = response.status().as_u16();
-        let kind = response.headers()["content-type"].to_str().unwrap().to_owned();
+        let kind = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
         (status, kind, response.json::<Value>().await.unwrap())
     };
     let ingest = format!("{base}/v1/ingest/ice?name=encounters.csv");
@@ -251,7 +305,11 @@ async fn limits_answer_as_problems_and_slow_only_the_token_over_its_rate() {
     let too_big = answer(too_big).await;
     assert_problem(&doc, &too_big, 413, "over --max-upload-mib");
     assert_eq!(too_big.2["limit_bytes"], 1 << 20);
-    assert!(too_big.2["detail"].as_str().unwrap().contains("1 MiB"), "{}", too_big.2);
+    assert!(
+        too_big.2["detail"].as_str().unwrap().contains("1 MiB"),
+        "{}",
+        too_big.2
+    );
 
     // A form instead of the file: 415, naming the media types accepted.
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
@@ -265,7 +323,11 @@ async fn limits_answer_as_problems_and_slow_only_the_token_over_its_rate() {
         .unwrap();
     let form = answer(form).await;
     assert_problem(&doc, &form, 415, "a multipart form");
-    assert!(form.2["detail"].as_str().unwrap().contains("text/csv"), "{}", form.2);
+    assert!(
+        form.2["detail"].as_str().unwrap().contains("text/csv"),
+        "{}",
+        form.2
+    );
 
     // An acknowledgement's body that is not JSON, or not an Ack.
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
@@ -323,8 +385,8 @@ async fn fake_api(schema: Value, status: u16, body: Value) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_conformance_run_fails_on_a_wrong_schema_a_500_a_policy_breach_or_a_number_for_a_time(
-) {
+async fn the_conformance_run_fails_on_a_wrong_schema_a_500_a_policy_breach_or_a_number_for_a_time()
+{
     let page = json!({"type": "object", "required": ["items", "total"],
         "properties": {"items": {"type": "array"}, "total": {"type": "integer"}}});
     let item = |fields: Value| json!({"items": [fields], "total": 1});
@@ -362,6 +424,10 @@ async fn the_conformance_run_fails_on_a_wrong_schema_a_500_a_policy_breach_or_a_
         let base = fake_api(schema, status, body).await;
         let run = schemathesis_run(&format!("{base}/openapi.json"), "t", "HHS_ORR", &policy, 5);
         assert!(!run.passed, "{what} passed:\n{}", run.output);
-        assert!(run.output.contains(said), "{what}: no {said:?} in\n{}", run.output);
+        assert!(
+            run.output.contains(said),
+            "{what}: no {said:?} in\n{}",
+            run.output
+        );
     }
 }

@@ -14,9 +14,9 @@ use handoff_e2e::conformance::{assert_instants_are_rfc3339, assert_matches_schem
 use handoff_e2e::receivers::{SmtpReceiver, WebhookReceiver};
 use handoff_e2e::stores::TestStore;
 use handoff_e2e::views::{self, agency_topic_ends, applied};
-use handoff_http::Guard;
 use handoff_e2e::{both_stores, repo_root, run_ingest, Stack};
 use handoff_events::{samples, topics, ANumber, Agency, Catalogue, Event, Timestamp};
+use handoff_http::Guard;
 use handoff_notify::config::NotifyConfig;
 use handoff_notify::projection::open_store;
 use handoff_notify::service::{self, NotifyServiceConfig, RunningNotifier};

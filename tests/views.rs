@@ -169,11 +169,12 @@ async fn api_story(store: TestStore) {
     assert_eq!(status, 400, "{body}");
     let (status, body) = get(&base, "/v1/fta?since=yesterday", Some(orr)).await;
     assert_eq!(status, 400);
-    assert!(body["error"].as_str().unwrap().contains("since"), "{body}");
+    assert_eq!(body["parameter"], "since", "{body}");
     let (status, body) = get(&base, "/v1/data-quality?kind=typos", Some(orr)).await;
     assert_eq!(status, 400);
+    assert_eq!(body["parameter"], "kind", "{body}");
     assert!(
-        body["error"].as_str().unwrap().contains("bad_address"),
+        body["detail"].as_str().unwrap().contains("bad_address"),
         "{body}"
     );
 
@@ -212,7 +213,9 @@ async fn api_story(store: TestStore) {
     let (_, doc) = get(&base, "/openapi.json", None).await;
     for path in [
         "/v1/children/{a_number}",
-        "/v1/views/{view}",
+        "/v1/views/ice",
+        "/v1/views/hhs_orr",
+        "/v1/views/doj_eoir",
         "/v1/fta",
         "/v1/nta-backlog",
         "/v1/hearings/upcoming",

@@ -15,11 +15,11 @@ use handoff_registry::{RegistryConfig, RunningRegistry};
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
+pub mod conformance;
 pub mod receivers;
 mod service_process;
 pub mod stores;
 mod up_process;
-pub mod conformance;
 pub mod views;
 pub use service_process::ServiceProcess;
 pub use up_process::UpProcess;

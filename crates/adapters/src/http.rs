@@ -167,10 +167,10 @@ async fn ingest(
             },
         ),
         other => {
-            return Err(Problem::not_found(format!(
-                "no agency `{other}`: use ice, hhs or doj"
-            ))
-            .at("agency"))
+            return Err(
+                Problem::not_found(format!("no agency `{other}`: use ice, hhs or doj"))
+                    .at("agency"),
+            )
         }
     };
     let token = state.guard.admit_for(&headers, agency)?;
@@ -188,12 +188,10 @@ async fn ingest(
     let name = match (&query.name, layout) {
         (Some(n), _) => n.clone(),
         (None, Layout::Hhs) => "upload.jsonl".to_owned(),
-        (None, _) => {
-            return Err(Problem::bad_parameter(
-                "name",
-                "add ?name=<file name> (e.g. encounters.csv or tbl_schedule.csv): it picks the parser",
-            ))
-        }
+        (None, _) => return Err(Problem::bad_parameter(
+            "name",
+            "add ?name=<file name> (e.g. encounters.csv or tbl_schedule.csv): it picks the parser",
+        )),
     };
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f");
     let rejects_path =

@@ -99,7 +99,10 @@ async fn readyz(State(r): State<Arc<Readiness>>) -> Result<Json<Ready>, Problem>
                 .into_iter()
                 .filter_map(|(part, r)| r.err().map(|e| format!("{part}: {e}")))
                 .collect();
-            Err(Problem::unavailable(format!("not ready: {}", why.join("; "))))
+            Err(Problem::unavailable(format!(
+                "not ready: {}",
+                why.join("; ")
+            )))
         }
     }
 }

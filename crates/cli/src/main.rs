@@ -1,8 +1,8 @@
 //! `handoff`: one binary for every Handoff service and tool.
 
+mod api_limits;
 mod commands;
 mod demo;
-mod api_limits;
 mod demo_tokens;
 mod health;
 mod http_server;

@@ -6,8 +6,8 @@ use axum::Router;
 use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::limits::{self, Limits};
 use crate::doc;
+use crate::limits::{self, Limits};
 
 const TITLE: &str = "Handoff API";
 

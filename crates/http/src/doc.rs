@@ -33,9 +33,9 @@ fn problem(description: &str) -> RefOr<Response> {
 }
 
 fn rate_limited() -> RefOr<Response> {
-    let RefOr::T(mut response) = problem(
-        "This token made more requests than its rate allows; wait `Retry-After` seconds.",
-    ) else {
+    let RefOr::T(mut response) =
+        problem("This token made more requests than its rate allows; wait `Retry-After` seconds.")
+    else {
         unreachable!("built inline")
     };
     response.headers.insert(
@@ -59,10 +59,7 @@ fn add_problems(operation: &mut Operation, path: &str) {
     let mut add = |status: &str, response: RefOr<Response>| {
         responses.entry(status.to_owned()).or_insert(response);
     };
-    let has_parameters = operation
-        .parameters
-        .as_ref()
-        .is_some_and(|p| !p.is_empty());
+    let has_parameters = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
     if has_parameters || operation.request_body.is_some() {
         add(
             "400",

@@ -114,7 +114,10 @@ mod tests {
         assert_eq!(refused.retry_after_seconds, Some(1));
         assert!(guard.admit(&header(&b)).is_ok(), "b has its own rate");
         assert_eq!(
-            guard.admit_for(&header(&b), Agency::Ice).unwrap_err().status,
+            guard
+                .admit_for(&header(&b), Agency::Ice)
+                .unwrap_err()
+                .status,
             403
         );
         assert_eq!(guard.admit(&HeaderMap::new()).unwrap_err().status, 401);

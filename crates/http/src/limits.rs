@@ -120,10 +120,17 @@ mod tests {
             },
         );
         let (_, p) = problem_of(&app, "GET", "/slow").await;
-        assert_eq!((p.status, p.kind.as_str()), (503, "urn:handoff:problem:timeout"));
+        assert_eq!(
+            (p.status, p.kind.as_str()),
+            (503, "urn:handoff:problem:timeout")
+        );
         let (_, p) = problem_of(&app, "GET", "/panic").await;
         assert_eq!(p.status, 500);
-        assert!(!p.detail.contains("a bug"), "no internals leak: {}", p.detail);
+        assert!(
+            !p.detail.contains("a bug"),
+            "no internals leak: {}",
+            p.detail
+        );
         let (_, p) = problem_of(&app, "POST", "/json").await;
         assert_eq!(p.status, 415);
         assert!(p.detail.contains("application/json"), "{}", p.detail);

@@ -15,7 +15,38 @@ use utoipa::ToSchema;
 /// The media type of every error answer.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// What went wrong, as RFC 9457 describes it.
+/// What went wrong, as RFC 9457 describes it. Boxed: errors are the cold
+/// path, and every handler's `Result` stays small.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Problem(Box<Details>);
+
+impl std::ops::Deref for Problem {
+    type Target = Details;
+    fn deref(&self) -> &Details {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Problem {
+    fn deref_mut(&mut self) -> &mut Details {
+        &mut self.0
+    }
+}
+
+impl utoipa::PartialSchema for Problem {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        Details::schema()
+    }
+}
+
+impl ToSchema for Problem {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Problem".into()
+    }
+}
+
+/// The members of a problem.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "type": "urn:handoff:problem:bad-parameter",
@@ -24,7 +55,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
     "detail": "`limit` must be a whole number from 0 to 1000, not \"-1\"",
     "parameter": "limit"
 }))]
-pub struct Problem {
+pub struct Details {
     /// The kind of problem: `urn:handoff:problem:<kind>`, or `about:blank`
     /// when the status says it all.
     #[serde(rename = "type")]
@@ -148,7 +179,7 @@ impl Kind {
 impl Problem {
     pub fn new(kind: Kind, detail: impl Into<String>) -> Problem {
         let (status, slug, title) = kind.parts();
-        Problem {
+        Problem(Box::new(Details {
             kind: format!("urn:handoff:problem:{slug}"),
             title: title.to_owned(),
             status: status.as_u16(),
@@ -156,7 +187,7 @@ impl Problem {
             parameter: None,
             limit_bytes: None,
             retry_after_seconds: None,
-        }
+        }))
     }
 
     /// A problem for a status no kind covers: `about:blank`, titled by the
@@ -164,7 +195,7 @@ impl Problem {
     pub fn of_status(status: StatusCode, detail: impl Into<String>) -> Problem {
         match Kind::of_status(status) {
             Some(kind) => Problem::new(kind, detail),
-            None => Problem {
+            None => Problem(Box::new(Details {
                 kind: "about:blank".to_owned(),
                 title: status.canonical_reason().unwrap_or("Error").to_owned(),
                 status: status.as_u16(),
@@ -172,7 +203,7 @@ impl Problem {
                 parameter: None,
                 limit_bytes: None,
                 retry_after_seconds: None,
-            },
+            })),
         }
     }
 
@@ -235,9 +266,9 @@ impl Problem {
 }
 
 fn human_bytes(n: u64) -> String {
-    if n >= 1 << 20 && n % (1 << 20) == 0 {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
         format!("{} MiB", n >> 20)
-    } else if n >= 1 << 10 && n % (1 << 10) == 0 {
+    } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
         format!("{} KiB", n >> 10)
     } else {
         format!("{n} bytes")

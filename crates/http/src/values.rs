@@ -187,10 +187,7 @@ mod tests {
     #[test]
     fn times_and_symbols_have_one_form() {
         let t = Time(Timestamp(1_557_360_000_000));
-        assert_eq!(
-            serde_json::to_value(t).unwrap(),
-            "2019-05-09T00:00:00.000Z"
-        );
+        assert_eq!(serde_json::to_value(t).unwrap(), "2019-05-09T00:00:00.000Z");
         let back: Time = serde_json::from_str("\"2019-05-09T00:00:00Z\"").unwrap();
         assert_eq!(back, t);
         assert_eq!(

@@ -202,7 +202,10 @@ pub fn describe_webhooks(doc: &mut OpenApi) {
             .build(),
     );
     let mut schemas = vec![
-        (WebhookNotification::name().into_owned(), WebhookNotification::schema()),
+        (
+            WebhookNotification::name().into_owned(),
+            WebhookNotification::schema(),
+        ),
         (Heartbeat::name().into_owned(), Heartbeat::schema()),
     ];
     WebhookNotification::schemas(&mut schemas);

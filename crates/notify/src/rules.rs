@@ -8,9 +8,9 @@
 //! is an idempotency key.
 
 use handoff_events::{Address, Agency, Event, Timestamp};
+use handoff_http::{Symbol, Time};
 use handoff_story::{address_finding, ChildState, HearingStatus, NtaStatus};
 use serde::{Deserialize, Serialize};
-use handoff_http::{Symbol, Time};
 
 use crate::payload::{ConcernRef, HearingRef, LatestAddress, Payload, SponsorRef};
 

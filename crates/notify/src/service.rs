@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use handoff_http::Guard;
 use handoff_bus::{KafkaConfig, SinkRunner, SinkRunnerConfig};
 use handoff_events::{topics, Catalogue, Codec};
+use handoff_http::Guard;
 use handoff_store::{StoreError, StoreLocation};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;

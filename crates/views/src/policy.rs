@@ -181,7 +181,11 @@ mod tests {
         assert!(!orr.contains(&"hearing_outcome_recorded".to_owned()));
         for e in &orr {
             assert!(
-                policy.allows(Agency::HhsOrr, "child", field_fed_by(event_type(e).unwrap())),
+                policy.allows(
+                    Agency::HhsOrr,
+                    "child",
+                    field_fed_by(event_type(e).unwrap())
+                ),
                 "{e}"
             );
         }

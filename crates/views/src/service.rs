@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use handoff_http::Guard;
 use handoff_bus::{KafkaConfig, Membership, SinkRunner, SinkRunnerConfig};
 use handoff_events::{topics, Catalogue, Codec};
+use handoff_http::Guard;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 

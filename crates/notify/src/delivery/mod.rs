@@ -26,9 +26,9 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Channel, DeliveryConfig, NotifyConfig};
 use crate::metrics::{Labels, Metrics};
 use crate::notification::{BodyType, Heartbeat, Notification};
-use handoff_http::Time;
 use crate::outbox;
 use crate::projection::open_store;
+use handoff_http::Time;
 
 /// How one subscriber is reached.
 pub enum Sender {

@@ -22,7 +22,9 @@ use crate::audit;
 fn a_number(raw: &str) -> Result<Option<ANumber>, Problem> {
     let body = raw.strip_prefix(['A', 'a']).unwrap_or(raw);
     let spelled = body.starts_with(|c: char| c.is_ascii_digit())
-        && body.chars().all(|c| c.is_ascii_digit() || " .-".contains(c));
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || " .-".contains(c));
     if !spelled {
         return Err(Problem::bad_parameter(
             "a_number",
@@ -98,7 +100,11 @@ mod tests {
             "A01234567x",
             "A0123456789",
         ] {
-            assert_eq!(a_number(bad).unwrap_err().parameter.as_deref(), Some("a_number"), "{bad:?}");
+            assert_eq!(
+                a_number(bad).unwrap_err().parameter.as_deref(),
+                Some("a_number"),
+                "{bad:?}"
+            );
         }
     }
 }

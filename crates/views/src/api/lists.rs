@@ -39,9 +39,7 @@ pub async fn ice_view(
         .ice_view(as_of.as_of()?, paging.paging()?)
         .await
         .map_err(store_failed)?;
-    state
-        .answer(&token, "ice", "GET /v1/views/ice", page)
-        .await
+    state.answer(&token, "ice", "GET /v1/views/ice", page).await
 }
 
 /// ORR's view: released children, with court status, next hearing and
