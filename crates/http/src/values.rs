@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use apache_avro::{AvroSchema, Schema as Avro};
 use handoff_events::{Address, Agency, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
@@ -78,6 +78,15 @@ impl From<Agency> for AgencyName {
 }
 
 impl AgencyName {
+    /// The name as answers give it (`hhs_orr`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgencyName::Ice => "ice",
+            AgencyName::HhsOrr => "hhs_orr",
+            AgencyName::DojEoir => "doj_eoir",
+        }
+    }
+
     /// The agency a stored symbol (`ICE`, `HHS_ORR`, `DOJ_EOIR`) names.
     pub fn from_symbol(symbol: &str) -> Option<AgencyName> {
         [Agency::Ice, Agency::HhsOrr, Agency::DojEoir]
@@ -132,11 +141,9 @@ impl<E: AvroSchema> Symbol<E> {
 
     /// For an optional field: a symbol or null.
     pub fn nullable_schema() -> RefOr<Schema> {
-        let mut values = Self::symbols();
-        values.push(serde_json::Value::Null);
-        ObjectBuilder::new()
-            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-            .enum_values(Some(values))
+        OneOfBuilder::new()
+            .item(Self::schema())
+            .item(ObjectBuilder::new().schema_type(Type::Null))
             .into()
     }
 }
@@ -199,9 +206,9 @@ mod tests {
             .as_array()
             .unwrap()
             .contains(&"cat_2a".into()));
-        assert_eq!(
-            serde_json::to_value(AgencyName::from(Agency::HhsOrr)).unwrap(),
-            "hhs_orr"
-        );
+        for agency in Agency::ALL {
+            let name = AgencyName::from(agency);
+            assert_eq!(serde_json::to_value(name).unwrap(), name.as_str());
+        }
     }
 }

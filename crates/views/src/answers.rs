@@ -52,6 +52,17 @@ pub enum NtaState {
     Filed,
 }
 
+impl NtaState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NtaState::None => "none",
+            NtaState::Issued => "issued",
+            NtaState::Served => "served",
+            NtaState::Filed => "filed",
+        }
+    }
+}
+
 impl From<NtaStatus> for NtaState {
     fn from(s: NtaStatus) -> Self {
         match s {

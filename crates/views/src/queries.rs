@@ -9,7 +9,8 @@ use handoff_http::{AgencyName, Symbol, Time};
 use serde::de::DeserializeOwned;
 
 use crate::answers::{
-    EoirCase, Finding, IceChild, MissedHearing, OrrChild, Page, UnservedNta, UpcomingHearing,
+    EoirCase, Finding, IceChild, MissedHearing, NtaState, OrrChild, Page, UnservedNta,
+    UpcomingHearing,
 };
 use crate::child::ChildState;
 use crate::projection::events_of;
@@ -410,10 +411,7 @@ impl Queries<'_> {
                 .nta_backlog(nta_days, as_of, paging)
                 .await?
                 .map(|item| {
-                    let status = item.nta_status.map_or("none", |s| match s {
-                        crate::answers::NtaState::Issued => "issued",
-                        _ => "none",
-                    });
+                    let status = item.nta_status.map_or("none", NtaState::as_str);
                     let days = item.days_since_release.unwrap_or_default();
                     finding(
                         item.a_number,

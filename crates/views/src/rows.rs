@@ -4,7 +4,7 @@
 //! logic, so the same child always gives the same rows on either store.
 
 use handoff_events::{Address, Agency, Timestamp};
-use handoff_http::Symbol;
+use handoff_http::{AgencyName, Symbol};
 use serde::Serialize;
 
 pub use crate::child::address_finding;
@@ -229,7 +229,10 @@ fn findings(state: &ChildState) -> Vec<Finding> {
         .iter()
         .any(|(_, a)| !same_place(&a.address, &latest[0].1.address))
     {
-        let agencies: Vec<&str> = latest.iter().map(|(g, _)| g.symbol()).collect();
+        let agencies: Vec<&str> = latest
+            .iter()
+            .map(|(g, _)| AgencyName::from(*g).as_str())
+            .collect();
         add("address_disagreement", agencies.join(","));
     }
     if let Some(finding) = state
@@ -239,7 +242,7 @@ fn findings(state: &ChildState) -> Vec<Finding> {
         add("bad_address", finding.to_owned());
     }
     if let [only] = state.agencies.as_slice() {
-        add("single_agency", only.symbol().to_owned());
+        add("single_agency", AgencyName::from(*only).as_str().to_owned());
     }
     out.sort();
     out.dedup();
