@@ -223,11 +223,13 @@ async fn every_service_starts_from_the_config_file_and_environment_and_answers_i
         let body = service
             .wait_status("/readyz", 503, Duration::from_secs(20))
             .await;
+        // A problem, as every error answer is, naming the part not ready.
+        assert_eq!(body["type"], "urn:handoff:problem:unavailable", "{body}");
         assert!(
-            body["registry"]
+            body["detail"]
                 .as_str()
                 .unwrap_or("")
-                .contains("unreachable"),
+                .contains("registry: registry unreachable"),
             "{}: {body}",
             service.name
         );
