@@ -267,7 +267,7 @@ async fn api_story(store: TestStore) {
     assert!(orr_child_reads[1].a_numbers.is_empty());
     assert!(log
         .iter()
-        .any(|r| r.endpoint == "GET /v1/views/{view}" && r.a_numbers.len() as i64 == total));
+        .any(|r| r.endpoint == "GET /v1/views/ice" && r.a_numbers.len() as i64 == total));
     assert!(log.iter().all(|r| !r.token_id.is_empty()));
     let audited_on_topic = read_audit_topic(&stack, log.len()).await;
     assert_eq!(

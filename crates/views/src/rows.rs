@@ -309,7 +309,7 @@ mod tests {
         let rows = ChildRows::of(&ChildState::from_events("A000000777", &events));
         assert!(rows.findings.contains(&Finding {
             kind: "single_agency",
-            detail: "HHS_ORR".into()
+            detail: "hhs_orr".into()
         }));
     }
 }
