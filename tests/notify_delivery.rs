@@ -578,7 +578,6 @@ async fn an_acknowledged_follow_up_stops_the_escalation() {
     let api = format!("http://{}", listener.local_addr().unwrap());
     let app = handoff_http::app(
         handoff_notify::api::router(notifier.ack.clone()),
-        notifier.ack.guard.limits(),
         handoff_notify::api::describe_webhooks,
     );
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

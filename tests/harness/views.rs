@@ -61,11 +61,7 @@ impl TestViews {
     pub async fn serve(&self) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = handoff_http::app(
-            handoff_views::api::router(self.running.api.clone()),
-            self.running.api.guard.limits(),
-            |_| {},
-        );
+        let app = handoff_http::app(handoff_views::api::router(self.running.api.clone()), |_| {});
         let stop = self.stop.clone();
         tokio::spawn(async move {
             axum::serve(listener, app)

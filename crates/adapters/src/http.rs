@@ -15,9 +15,10 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap};
-use axum::Json;
+use axum::{middleware, Json};
 use handoff_bus::EventProducer;
 use handoff_events::Agency;
+use handoff_http::limits::time_limit;
 use handoff_http::{Guard, Kind, Problem};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -95,9 +96,11 @@ const ACCEPTED: [&str; 6] = [
 
 pub fn router(state: Arc<HttpIngest>) -> OpenApiRouter {
     let limit = state.max_body;
+    let time = state.guard.limits().upload_timeout;
     OpenApiRouter::new()
         .routes(routes!(ingest))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(time, time_limit))
         .with_state(state)
 }
 

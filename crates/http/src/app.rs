@@ -7,7 +7,7 @@ use utoipa::openapi::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::doc;
-use crate::limits::{self, Limits};
+use crate::limits;
 
 const TITLE: &str = "Handoff API";
 
@@ -16,10 +16,11 @@ const DESCRIPTION: &str = "Per-agency views of unaccompanied children's cases ac
 Every answer is limited by the data-sharing policy (deploy/policy.toml) and every read of a child's data is audited. Instants are RFC 3339 UTC with milliseconds (2024-05-09T14:30:00.000Z), dates YYYY-MM-DD, enumerations lower-case strings listed in the schemas. List answers are pages: {items, total, offset, next_offset}. Every error is a problem (RFC 9457, application/problem+json) naming the parameter at fault. Each token has a rate (429 with Retry-After beyond it) and every request a time limit (503).";
 
 /// `api` under the contract, with `/openapi.json`; `complete` adds what
-/// the routes cannot say (the notifier's webhooks).
-pub fn app(api: OpenApiRouter, limits: &Limits, complete: impl FnOnce(&mut OpenApi)) -> Router {
+/// the routes cannot say (the notifier's webhooks). The routes carry
+/// their own time limits.
+pub fn app(api: OpenApiRouter, complete: impl FnOnce(&mut OpenApi)) -> Router {
     let (router, document) = api.split_for_parts();
     let mut document = doc::finish(document, TITLE, DESCRIPTION);
     complete(&mut document);
-    limits::apply(router.merge(doc::serve(document)), limits)
+    limits::apply(router.merge(doc::serve(document)))
 }

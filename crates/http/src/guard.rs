@@ -84,8 +84,6 @@ fn denied(denied: Denied) -> Problem {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     #[test]
@@ -99,7 +97,7 @@ mod tests {
             Limits {
                 per_second: 1,
                 burst: 2,
-                timeout: Duration::from_secs(1),
+                ..Limits::default()
             },
         );
         let header = |s: &str| {

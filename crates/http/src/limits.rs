@@ -1,17 +1,17 @@
 //! The limits that keep one caller from taking the service down: a rate
-//! per token, a time limit on every answer, and the layers that make every
-//! failure (a timeout, a panic, a rejection axum produced itself) a problem
-//! answer.
+//! per token, a time limit on every answer (each service's routes set
+//! theirs: a read is quick, an upload of a large export is not), and the
+//! layers that make every failure (a timeout, a panic, a rejection axum
+//! produced itself) a problem answer.
 
 use std::any::Any;
 use std::time::Duration;
 
-use axum::http::StatusCode;
-use axum::middleware;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::timeout::TimeoutLayer;
 
 use crate::problem::{Kind, Problem};
 use crate::uniform;
@@ -25,9 +25,12 @@ pub struct Limits {
     /// Requests a token may make at once before the rate applies
     /// (default 40).
     pub burst: u32,
-    /// Longest a request may take before it is answered 503 (default 60 s:
-    /// an ingest of a 256 MiB export takes about that long).
+    /// Longest a read or an acknowledgement may take before it is
+    /// answered 503 (default 30 s).
     pub timeout: Duration,
+    /// Longest an upload (HTTP ingest) may take, body and publishing
+    /// (default 30 min: a 256 MiB export is a few million records).
+    pub upload_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -35,26 +38,35 @@ impl Default for Limits {
         Limits {
             per_second: 20,
             burst: 40,
-            timeout: Duration::from_secs(60),
+            timeout: Duration::from_secs(30),
+            upload_timeout: Duration::from_secs(30 * 60),
         }
     }
 }
 
-/// `app` under the contract: answers within `limits.timeout`, a panic
-/// answered 500 (and logged) rather than a dropped connection, and every
-/// error answer a problem.
-pub fn apply(app: Router, limits: &Limits) -> Router {
+/// `app` under the contract: a panic answered 500 (and logged) rather than
+/// a dropped connection, and every error answer a problem.
+pub fn apply(app: Router) -> Router {
     app.layer(CatchPanicLayer::custom(panicked))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            limits.timeout,
-        ))
-        .layer(middleware::from_fn_with_state(
-            uniform::Context {
-                timeout: limits.timeout,
-            },
-            uniform::problems,
-        ))
+        .layer(middleware::from_fn(uniform::problems))
+}
+
+/// A route layer's middleware: the request is answered within `limit`, or
+/// 503 `timeout` (`.layer(from_fn_with_state(limit, time_limit))`). What
+/// the handler had done by then stands: a cancelled ingest's published
+/// events are in its ledger, and a re-send skips them.
+pub async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => Problem::new(
+            Kind::Timeout,
+            format!(
+                "no answer within the limit of {} s; narrow the request (a smaller limit, a later since) or retry later",
+                limit.as_secs()
+            ),
+        )
+        .into_response(),
+    }
 }
 
 fn panicked(panic: Box<dyn Any + Send + 'static>) -> Response {
@@ -113,11 +125,11 @@ mod tests {
             Router::new()
                 .route("/slow", get(slow))
                 .route("/panic", get(panics))
-                .route("/json", post(json)),
-            &Limits {
-                timeout: Duration::from_millis(100),
-                ..Limits::default()
-            },
+                .route("/json", post(json))
+                .layer(middleware::from_fn_with_state(
+                    Duration::from_millis(100),
+                    time_limit,
+                )),
         );
         let (_, p) = problem_of(&app, "GET", "/slow").await;
         assert_eq!(

@@ -1,28 +1,20 @@
 //! Makes every error answer a problem, whoever produced it: a handler
 //! answers problems itself, but axum's own rejections (a wrong method, an
-//! unknown path, a body that is not JSON) and the timeout layer answer in
-//! plain text or with no body. This layer rewrites those, keeping what
-//! they said as the detail.
-
-use std::time::Duration;
+//! unknown path, a body that is not JSON) answer in plain text or with no
+//! body. This layer rewrites those, keeping what they said as the detail.
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::problem::{Kind, Problem, PROBLEM_JSON};
+use crate::problem::{Problem, PROBLEM_JSON};
 
 /// The most of a non-problem error body read to become the detail.
 const MAX_DETAIL: usize = 16 << 10;
 
-#[derive(Clone, Copy)]
-pub struct Context {
-    pub timeout: Duration,
-}
-
-pub async fn problems(State(context): State<Context>, request: Request, next: Next) -> Response {
+pub async fn problems(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
@@ -44,16 +36,6 @@ pub async fn problems(State(context): State<Context>, request: Request, next: Ne
         }
         (StatusCode::METHOD_NOT_ALLOWED, _) => {
             format!("{method} is not allowed on {path}; /openapi.json lists the methods")
-        }
-        (StatusCode::SERVICE_UNAVAILABLE, true) => {
-            let problem = Problem::new(
-                Kind::Timeout,
-                format!(
-                    "no answer within the limit of {} s; narrow the request (a smaller limit, a later since) or retry later",
-                    context.timeout.as_secs()
-                ),
-            );
-            return with_headers(parts, problem);
         }
         (_, true) => status.canonical_reason().unwrap_or("error").to_owned(),
         (_, false) => text,

@@ -12,9 +12,10 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{middleware, Json};
 use handoff_auth::TokenEntry;
 use handoff_events::{Agency, Timestamp};
+use handoff_http::limits::time_limit;
 use handoff_http::{Guard, Kind, Problem};
 use handoff_store::Store;
 use serde::{Deserialize, Serialize};
@@ -42,7 +43,11 @@ pub struct AckState {
 
 /// The acknowledgement routes (merged into `handoff up`'s server).
 pub fn router(state: Arc<AckState>) -> OpenApiRouter {
-    OpenApiRouter::new().routes(routes!(ack)).with_state(state)
+    let limit = state.guard.limits().timeout;
+    OpenApiRouter::new()
+        .routes(routes!(ack))
+        .layer(middleware::from_fn_with_state(limit, time_limit))
+        .with_state(state)
 }
 
 /// The acknowledgement routes plus `/metrics`, for `handoff notify`.

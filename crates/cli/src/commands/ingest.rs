@@ -202,11 +202,8 @@ async fn watch(
     let stop = crate::shutdown::on_signal();
     let server = match args.http_listen {
         Some(listen) => {
-            let app = handoff_http::app(
-                health::router(kafka, &args.registry.registry_url)?,
-                &handoff_http::Limits::default(),
-                |_| {},
-            );
+            let app =
+                handoff_http::app(health::router(kafka, &args.registry.registry_url)?, |_| {});
             let (address, task) = http_server::serve(app, listen, stop.child_token()).await?;
             println!("http      http://{address} (/healthz, /readyz)");
             Some(task)

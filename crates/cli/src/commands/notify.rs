@@ -286,11 +286,7 @@ async fn serve(args: NotifyRunArgs) -> Result<ExitCode> {
     .context("starting the notifier")?;
     let api = health::router(&kafka, &args.registry.registry_url)?
         .merge(handoff_notify::api::standalone_router(notifier.ack.clone()));
-    let app = handoff_http::app(
-        api,
-        notifier.ack.guard.limits(),
-        handoff_notify::api::describe_webhooks,
-    );
+    let app = handoff_http::app(api, handoff_notify::api::describe_webhooks);
     let (address, server) = http_server::serve(app, args.http_listen, stop.child_token()).await?;
     println!("notify    {} (group {})", location.describe(), args.group);
     if notifier.first_start {

@@ -223,7 +223,7 @@ pub async fn run(mut args: UpArgs, log_file: Option<PathBuf>) -> Result<ExitCode
         http_ingest = format!("POST /v1/ingest/{{ice,hhs,doj}} ({tokens} tokens)");
         api = api.merge(handoff_adapters::http::router(Arc::new(ingest)));
     }
-    let app = handoff_http::app(api, guard.limits(), handoff_notify::api::describe_webhooks);
+    let app = handoff_http::app(api, handoff_notify::api::describe_webhooks);
     let (address, server) = http_server::serve(app, args.http_listen, services.clone()).await?;
     tasks.push(server);
     println!("http      http://{address} (/healthz, /readyz, /v1/..., /openapi.json, /metrics)");

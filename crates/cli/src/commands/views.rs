@@ -115,7 +115,7 @@ pub async fn run(args: ViewsArgs) -> Result<ExitCode> {
         .context("starting the views")?;
     let api = health::router(&kafka, &args.registry.registry_url)?
         .merge(handoff_views::api::router(views.api.clone()));
-    let app = handoff_http::app(api, views.api.guard.limits(), |_| {});
+    let app = handoff_http::app(api, |_| {});
     let (address, server) = http_server::serve(app, args.http_listen, stop.child_token()).await?;
     match membership {
         Membership::Alone => println!("views     {location} (alone: every partition)"),

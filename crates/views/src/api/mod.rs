@@ -15,9 +15,10 @@ use std::sync::Arc;
 
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{middleware, Json};
 use handoff_auth::TokenEntry;
 use handoff_events::Catalogue;
+use handoff_http::limits::time_limit;
 use handoff_http::{Guard, Problem};
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -41,6 +42,7 @@ pub struct ApiState {
 /// The views' routes with their OpenAPI paths (the caller serves the
 /// document, merged with the other services' on one listener).
 pub fn router(state: Arc<ApiState>) -> OpenApiRouter {
+    let limit = state.guard.limits().timeout;
     OpenApiRouter::new()
         .routes(routes!(child::child))
         .routes(routes!(lists::ice_view))
@@ -51,6 +53,7 @@ pub fn router(state: Arc<ApiState>) -> OpenApiRouter {
         .routes(routes!(lists::upcoming))
         .routes(routes!(lists::data_quality))
         .routes(routes!(metrics))
+        .layer(middleware::from_fn_with_state(limit, time_limit))
         .with_state(state)
 }
 
