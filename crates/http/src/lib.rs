@@ -3,8 +3,8 @@
 //!
 //! - `problem`: every error answer is an RFC 9457 problem.
 //! - `uniform`, `limits`: errors axum or a layer produced are made
-//!   problems too; a time limit on every request; a panic answered, not a
-//!   dropped connection.
+//!   problems too; a time limit per route (reads, uploads); a panic
+//!   answered, not a dropped connection.
 //! - `guard`: bearer tokens, and a rate per token (429 with `Retry-After`).
 //! - `values`: instants as RFC 3339 with milliseconds, enumerations in
 //!   lower case, addresses as one object.
