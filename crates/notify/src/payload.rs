@@ -7,6 +7,7 @@
 use handoff_events::hhs::SponsorCategory;
 use handoff_events::ice::{SafetyConcernCategory, Severity};
 use handoff_http::{AgencyName, PostalAddress, Symbol, Time};
+use handoff_story::NtaStatus;
 use serde::Serialize;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{RefOr, Schema};
@@ -19,13 +20,6 @@ fn address_findings() -> RefOr<Schema> {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .enum_values(Some(ADDRESS_FINDINGS))
-        .into()
-}
-
-fn nta_states() -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(["none", "issued", "served", "filed"]))
         .into()
 }
 
@@ -71,8 +65,7 @@ pub struct Payload {
     pub a_number: String,
     pub latest_address: Option<LatestAddress>,
     pub sponsor: Option<SponsorRef>,
-    #[schema(schema_with = nta_states)]
-    pub nta_status: &'static str,
+    pub nta_status: NtaStatus,
     pub court: Option<String>,
     /// The ERO field office responsible for the child.
     pub area_of_responsibility: Option<String>,
@@ -111,7 +104,7 @@ impl Payload {
             a_number: a_number.to_owned(),
             latest_address: None,
             sponsor: None,
-            nta_status: "none",
+            nta_status: NtaStatus::None,
             court: None,
             area_of_responsibility: None,
             hearing: None,

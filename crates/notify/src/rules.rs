@@ -162,7 +162,7 @@ fn child_payload(state: &ChildState, at: Timestamp) -> Payload {
             category: Symbol(s.category),
             relationship: s.relationship.clone(),
         }),
-        nta_status: state.nta_status.as_str(),
+        nta_status: state.nta_status,
         court: state.court.clone(),
         area_of_responsibility: responsible_aor(state),
         ..Payload::for_child(&state.a_number)

@@ -16,10 +16,11 @@ use handoff_events::ice::{
     FollowUpOutcome, HearingOutcome, SafetyConcernCategory, ServiceMethod, Severity,
 };
 use handoff_events::{Address, Agency, Event, Timestamp};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Where the child's Notice to Appear stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum NtaStatus {
     #[default]
@@ -29,7 +30,7 @@ pub enum NtaStatus {
     Filed,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HearingStatus {
     Scheduled,

@@ -12,7 +12,7 @@ use handoff_events::hhs::{LeftCareReason, SponsorCategory};
 use handoff_events::ice::{FollowUpOutcome, SafetyConcernCategory, ServiceMethod, Severity};
 use handoff_events::EVENT_TYPES;
 use handoff_http::{AgencyName, PostalAddress, Symbol, Time};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::ToSchema;
@@ -42,92 +42,19 @@ impl<T> Page<T> {
     }
 }
 
-/// Where a child's Notice to Appear stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum NtaState {
-    None,
-    Issued,
-    Served,
-    Filed,
-}
-
-impl NtaState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NtaState::None => "none",
-            NtaState::Issued => "issued",
-            NtaState::Served => "served",
-            NtaState::Filed => "filed",
-        }
-    }
-}
-
-impl From<NtaStatus> for NtaState {
-    fn from(s: NtaStatus) -> Self {
-        match s {
-            NtaStatus::None => NtaState::None,
-            NtaStatus::Issued => NtaState::Issued,
-            NtaStatus::Served => NtaState::Served,
-            NtaStatus::Filed => NtaState::Filed,
-        }
-    }
-}
-
-/// Where a child's immigration case stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CourtState {
-    NoCase,
-    Open,
-    Completed,
-    InAbsentiaOrder,
-}
-
-impl From<CourtStatus> for CourtState {
-    fn from(s: CourtStatus) -> Self {
-        match s {
-            CourtStatus::NoCase => CourtState::NoCase,
-            CourtStatus::Open => CourtState::Open,
-            CourtStatus::Completed => CourtState::Completed,
-            CourtStatus::InAbsentiaOrder => CourtState::InAbsentiaOrder,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum HearingState {
-    Scheduled,
-    Adjourned,
-    Attended,
-    FailedToAppear,
-}
-
-impl From<HearingStatus> for HearingState {
-    fn from(s: HearingStatus) -> Self {
-        match s {
-            HearingStatus::Scheduled => HearingState::Scheduled,
-            HearingStatus::Adjourned => HearingState::Adjourned,
-            HearingStatus::Attended => HearingState::Attended,
-            HearingStatus::FailedToAppear => HearingState::FailedToAppear,
-        }
-    }
-}
-
 /// A child in ICE's view: every child ICE knows.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct IceChild {
     pub a_number: Option<String>,
     /// ICE's area of responsibility (field office), e.g. HOU.
     pub area_of_responsibility: Option<String>,
-    pub nta_status: Option<NtaState>,
+    pub nta_status: Option<NtaStatus>,
     pub nta_status_at: Option<Time>,
     /// Whole days from `nta_status_at` to `as_of`.
     pub nta_age_days: Option<i64>,
     /// The immigration court (EOIR base city code).
     pub court: Option<String>,
-    pub court_status: Option<CourtState>,
+    pub court_status: Option<CourtStatus>,
     pub next_hearing_at: Option<Time>,
     pub fta_count: Option<i64>,
     pub ftas_without_follow_up: Option<i64>,
@@ -142,9 +69,9 @@ pub struct IceChild {
 pub struct OrrChild {
     pub a_number: Option<String>,
     pub released_at: Option<Time>,
-    pub nta_status: Option<NtaState>,
+    pub nta_status: Option<NtaStatus>,
     pub court: Option<String>,
-    pub court_status: Option<CourtState>,
+    pub court_status: Option<CourtStatus>,
     pub next_hearing_at: Option<Time>,
     pub fta_count: Option<i64>,
     pub last_fta_at: Option<Time>,
@@ -155,7 +82,7 @@ pub struct OrrChild {
 pub struct EoirCase {
     pub a_number: Option<String>,
     pub court: Option<String>,
-    pub court_status: Option<CourtState>,
+    pub court_status: Option<CourtStatus>,
     pub next_hearing_at: Option<Time>,
     pub latest_address: Option<PostalAddress>,
     pub latest_address_agency: Option<AgencyName>,
@@ -185,7 +112,7 @@ pub struct UnservedNta {
     pub a_number: Option<String>,
     pub released_at: Option<Time>,
     pub days_since_release: Option<i64>,
-    pub nta_status: Option<NtaState>,
+    pub nta_status: Option<NtaStatus>,
     pub area_of_responsibility: Option<String>,
 }
 
@@ -252,7 +179,7 @@ pub struct HearingAnswer {
     pub court: Option<String>,
     #[schema(schema_with = Symbol::<CalendarType>::nullable_schema)]
     pub calendar: Option<Symbol<CalendarType>>,
-    pub status: HearingState,
+    pub status: HearingStatus,
     pub represented: Option<bool>,
 }
 
@@ -347,7 +274,7 @@ pub struct ChildRecord {
     pub released_at: Option<Time>,
     pub sponsor: Option<SponsorAnswer>,
     pub left_care: Option<LeftCare>,
-    pub nta_status: Option<NtaState>,
+    pub nta_status: Option<NtaStatus>,
     pub nta_issued_at: Option<Time>,
     pub nta_served_at: Option<Time>,
     #[schema(schema_with = Symbol::<ServiceMethod>::nullable_schema)]
@@ -398,7 +325,7 @@ impl From<&ChildState> for ChildRecord {
                 at: Time(at),
                 reason: Symbol(reason),
             }),
-            nta_status: Some(s.nta_status.into()),
+            nta_status: Some(s.nta_status),
             nta_issued_at: t(&s.nta_issued_at),
             nta_served_at: t(&s.nta_served_at),
             nta_service_method: s.nta_service_method.map(Symbol),
@@ -421,7 +348,7 @@ impl From<&ChildState> for ChildRecord {
                         at: Time(h.at),
                         court: h.court.clone(),
                         calendar: h.calendar.map(Symbol),
-                        status: h.status.into(),
+                        status: h.status,
                         represented: h.represented,
                     })
                     .collect(),

@@ -9,10 +9,9 @@ use handoff_http::{AgencyName, Symbol, Time};
 use serde::de::DeserializeOwned;
 
 use crate::answers::{
-    EoirCase, Finding, IceChild, MissedHearing, NtaState, OrrChild, Page, UnservedNta,
-    UpcomingHearing,
+    EoirCase, Finding, IceChild, MissedHearing, OrrChild, Page, UnservedNta, UpcomingHearing,
 };
-use crate::child::ChildState;
+use crate::child::{ChildState, NtaStatus};
 use crate::projection::events_of;
 use crate::rows::DATA_QUALITY_KINDS;
 use crate::store::{Store, StoreError, Value};
@@ -411,7 +410,7 @@ impl Queries<'_> {
                 .nta_backlog(nta_days, as_of, paging)
                 .await?
                 .map(|item| {
-                    let status = item.nta_status.map_or("none", NtaState::as_str);
+                    let status = item.nta_status.map_or("none", NtaStatus::as_str);
                     let days = item.days_since_release.unwrap_or_default();
                     finding(
                         item.a_number,

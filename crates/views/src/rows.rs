@@ -11,7 +11,7 @@ pub use crate::child::address_finding;
 use crate::child::{ChildState, HearingStatus, KnownAddress, NtaStatus};
 
 /// Where the child's court case stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CourtStatus {
     NoCase,
