@@ -13,6 +13,7 @@ use handoff_e2e::views::{wait_caught_up, TestViews};
 use handoff_e2e::{both_stores, repo_root, run_ingest, Stack};
 use handoff_events::{Agency, Catalogue};
 use handoff_views::child::NtaStatus;
+use handoff_views::narrow::{Narrow, Sort};
 use handoff_views::policy::{all_views, Policy};
 use handoff_views::queries::{Paging, Queries};
 use serde_json::Value;
@@ -373,17 +374,26 @@ async fn truth_story(store: TestStore) {
         offset: 0,
     };
     assert_eq!(
-        q.ftas(None, None, None, none).await.unwrap().total as u64,
+        q.ftas(&Narrow::default(), Sort::default(), none)
+            .await
+            .unwrap()
+            .total as u64,
         f.fta_events,
         "FTAs"
     );
     assert_eq!(
-        q.nta_backlog(0, as_of, none).await.unwrap().total as u64,
+        q.nta_backlog(0, &Narrow::default(), Sort::default(), as_of, none)
+            .await
+            .unwrap()
+            .total as u64,
         f.released_without_served_nta,
         "released, NTA never served"
     );
     assert_eq!(
-        q.nta_backlog(60, as_of, none).await.unwrap().total as u64,
+        q.nta_backlog(60, &Narrow::default(), Sort::default(), as_of, none)
+            .await
+            .unwrap()
+            .total as u64,
         f.released_without_served_nta_over_60_days,
         "NTA backlog over 60 days"
     );

@@ -18,6 +18,7 @@ use handoff_gen::{GenConfig, Truth};
 use handoff_notify::api::AckState;
 use handoff_store::offsets;
 use handoff_views::api::ApiState;
+use handoff_views::narrow::{Narrow, Sort};
 use handoff_views::queries::{Paging, Queries};
 
 use crate::demo_tokens::DemoTokens;
@@ -235,9 +236,8 @@ async fn wait_caught_up(kafka: &KafkaConfig, views: &ApiState, notify: &AckState
 async fn show_child(queries: &Queries<'_>) -> Result<Option<String>> {
     let first = queries
         .ftas(
-            None,
-            None,
-            None,
+            &Narrow::default(),
+            Sort::default(),
             Paging {
                 limit: 1,
                 offset: 0,
@@ -281,21 +281,31 @@ async fn show_views(queries: &Queries<'_>, truth: &Truth) -> Result<()> {
         limit: 0,
         offset: 0,
     };
+    let all = Narrow::default();
     println!("demo: the views as of {}:", truth.config.as_of);
     let views = [
         (
             "ice",
-            queries.ice_view(as_of, none).await?.total,
+            queries
+                .ice_view(&all, Sort::default(), as_of, none)
+                .await?
+                .total,
             "children ICE knows",
         ),
         (
             "hhs_orr",
-            queries.orr_view(as_of, none).await?.total,
+            queries
+                .orr_view(&all, Sort::default(), as_of, none)
+                .await?
+                .total,
             "children ORR released",
         ),
         (
             "doj_eoir",
-            queries.eoir_view(as_of, none).await?.total,
+            queries
+                .eoir_view(&all, Sort::default(), as_of, none)
+                .await?
+                .total,
             "open immigration court cases",
         ),
     ];

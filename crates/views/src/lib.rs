@@ -9,7 +9,7 @@
 //!   SQLite or PostgreSQL, with one set of statements.
 //! - `projection`: the sink that writes rows and offsets in one transaction.
 //! - `rebuild`: the same rows from a whole history at once (replay).
-//! - `queries`, `answers`, `api`, `policy`, `audit`, `metrics`: the reads,
+//! - `queries`, `narrow`, `answers`, `api`, `policy`, `audit`, `metrics`: the reads,
 //!   the types they answer (from which the OpenAPI document is
 //!   generated), the HTTP API that serves them under the data-sharing
 //!   policy, and the audit trail of every read.
@@ -19,6 +19,7 @@ pub mod api;
 pub mod audit;
 pub mod checksum;
 pub mod metrics;
+pub mod narrow;
 pub mod policy;
 pub mod projection;
 pub mod queries;

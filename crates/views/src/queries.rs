@@ -12,6 +12,7 @@ use crate::answers::{
     EoirCase, Finding, IceChild, MissedHearing, OrrChild, Page, UnservedNta, UpcomingHearing,
 };
 use crate::child::{ChildState, NtaStatus};
+use crate::narrow::{Narrow, Sort};
 use crate::projection::events_of;
 use crate::rows::DATA_QUALITY_KINDS;
 use crate::store::{Store, StoreError, Value};
@@ -53,6 +54,28 @@ impl Filter {
     fn and_always(&mut self, condition: &str) -> &mut Self {
         self.conditions.push(condition.to_owned());
         self
+    }
+
+    /// Adds a condition when the value is there.
+    fn and_some(&mut self, condition: &str, value: Option<impl Into<Value>>) -> &mut Self {
+        if let Some(value) = value {
+            self.and(condition, value);
+        }
+        self
+    }
+
+    /// Adds a condition when `wanted`.
+    fn and_if(&mut self, wanted: bool, condition: &str) -> &mut Self {
+        if wanted {
+            self.and_always(condition);
+        }
+        self
+    }
+
+    /// `column` within the narrowing's period.
+    fn within(&mut self, column: &str, narrow: &Narrow) -> &mut Self {
+        self.and_some(&format!("{column} >= $"), narrow.since.map(|t| t.0))
+            .and_some(&format!("{column} < $"), narrow.until.map(|t| t.0))
     }
 
     fn clause(&self) -> String {
@@ -110,7 +133,7 @@ struct List<'a> {
     from: &'a str,
     filter: Filter,
     select_params: Vec<Value>,
-    order: &'a str,
+    order: String,
 }
 
 /// Runs a list query for one page plus the total count.
@@ -194,31 +217,30 @@ impl Queries<'_> {
     }
 
     /// The columns of `children` (and two derived) the agency views read,
-    /// over the rows `condition` keeps, for `as_of`.
+    /// over the rows `filter` keeps, for `as_of`.
     async fn children<T>(
         &self,
-        condition: &str,
+        filter: Filter,
+        sort: Sort,
         as_of: Timestamp,
         paging: Paging,
         item: impl Fn(&Columns) -> T,
     ) -> Result<Page<T>, StoreError> {
-        let mut filter = Filter::default();
-        filter.and_always(condition);
         let select = format!(
             "SELECT c.a_number, c.area_of_responsibility, c.nta_status, c.nta_status_at, c.court, c.court_status,
                     {next}, c.fta_count,
                     (SELECT COUNT(*) FROM ftas f WHERE f.a_number = c.a_number AND f.follow_up IS NULL),
                     c.latest_address, c.latest_address_agency, c.latest_address_at, c.open_safety_concerns,
                     c.released_at, c.last_fta_at, c.address_differs_from_eoir, c.represented",
-            // The filter has no parameters, so as_of is ?1.
-            next = next_hearing(1)
+            // as_of is the first parameter after the filter's.
+            next = next_hearing(filter.params.len() + 1)
         );
         let list = List {
             select: &select,
             from: "children c",
             filter,
             select_params: vec![as_of.0.into()],
-            order: "c.a_number",
+            order: sort.clause("c.", "c.a_number"),
         };
         page(self.store, list, paging, |r| item(&Columns { r, as_of })).await
     }
@@ -226,10 +248,17 @@ impl Queries<'_> {
     /// ICE's view: every child ICE knows.
     pub async fn ice_view(
         &self,
+        narrow: &Narrow,
+        sort: Sort,
         as_of: Timestamp,
         paging: Paging,
     ) -> Result<Page<IceChild>, StoreError> {
-        self.children("c.agencies LIKE '%ICE%'", as_of, paging, |c| {
+        let mut f = Filter::default();
+        f.and_always("c.agencies LIKE '%ICE%'")
+            .and_some("c.area_of_responsibility = $", narrow.aor.clone())
+            .and_some("c.court = $", narrow.court.clone())
+            .and_if(narrow.open_safety_concerns, "c.open_safety_concerns > 0");
+        self.children(f, sort, as_of, paging, |c| {
             let r = c.r;
             IceChild {
                 a_number: text(&r[0]),
@@ -254,10 +283,17 @@ impl Queries<'_> {
     /// ORR's view: released children.
     pub async fn orr_view(
         &self,
+        narrow: &Narrow,
+        sort: Sort,
         as_of: Timestamp,
         paging: Paging,
     ) -> Result<Page<OrrChild>, StoreError> {
-        self.children("c.released_at IS NOT NULL", as_of, paging, |c| {
+        let mut f = Filter::default();
+        f.and_always("c.released_at IS NOT NULL")
+            .and_some("c.court = $", narrow.court.clone())
+            .and_if(narrow.missed_hearing, "c.fta_count > 0")
+            .within("c.last_fta_at", narrow);
+        self.children(f, sort, as_of, paging, |c| {
             let r = c.r;
             OrrChild {
                 a_number: text(&r[0]),
@@ -276,10 +312,16 @@ impl Queries<'_> {
     /// EOIR's view: open cases.
     pub async fn eoir_view(
         &self,
+        narrow: &Narrow,
+        sort: Sort,
         as_of: Timestamp,
         paging: Paging,
     ) -> Result<Page<EoirCase>, StoreError> {
-        self.children("c.court_status = 'open'", as_of, paging, |c| {
+        let mut f = Filter::default();
+        f.and_always("c.court_status = 'open'")
+            .and_some("c.court = $", narrow.court.clone())
+            .and_if(narrow.address_differs, "c.address_differs_from_eoir = 1");
+        self.children(f, sort, as_of, paging, |c| {
             let r = c.r;
             EoirCase {
                 a_number: text(&r[0]),
@@ -299,27 +341,21 @@ impl Queries<'_> {
     /// Missed hearings, oldest first.
     pub async fn ftas(
         &self,
-        since: Option<Timestamp>,
-        aor: Option<&str>,
-        court: Option<&str>,
+        narrow: &Narrow,
+        sort: Sort,
         paging: Paging,
     ) -> Result<Page<MissedHearing>, StoreError> {
         let mut f = Filter::default();
-        if let Some(since) = since {
-            f.and("hearing_at >= $", since.0);
-        }
-        if let Some(aor) = aor {
-            f.and("area_of_responsibility = $", aor);
-        }
-        if let Some(court) = court {
-            f.and("court = $", court);
-        }
+        f.within("hearing_at", narrow)
+            .and_some("area_of_responsibility = $", narrow.aor.clone())
+            .and_some("court = $", narrow.court.clone())
+            .and_if(narrow.without_follow_up, "follow_up IS NULL");
         let list = List {
             select: "SELECT a_number, hearing_at, court, area_of_responsibility, follow_up, opla_recorded",
             from: "ftas",
             filter: f,
             select_params: vec![],
-            order: "hearing_at, a_number",
+            order: sort.clause("", "hearing_at, a_number"),
         };
         page(self.store, list, paging, |r| MissedHearing {
             a_number: text(&r[0]),
@@ -337,6 +373,8 @@ impl Queries<'_> {
     pub async fn nta_backlog(
         &self,
         older_than_days: i64,
+        narrow: &Narrow,
+        sort: Sort,
         as_of: Timestamp,
         paging: Paging,
     ) -> Result<Page<UnservedNta>, StoreError> {
@@ -347,13 +385,22 @@ impl Queries<'_> {
             .and(
                 "released_at < $",
                 as_of.0.saturating_sub(older_than_days * DAY_MS),
-            );
+            )
+            .and_some(
+                "released_at >= $",
+                narrow
+                    .up_to_days
+                    .map(|days| as_of.0.saturating_sub(days * DAY_MS)),
+            )
+            .within("released_at", narrow)
+            .and_some("area_of_responsibility = $", narrow.aor.clone())
+            .and_some("court = $", narrow.court.clone());
         let list = List {
             select: "SELECT a_number, released_at, nta_status, area_of_responsibility",
             from: "children",
             filter: f,
             select_params: vec![],
-            order: "released_at, a_number",
+            order: sort.clause("", "released_at, a_number"),
         };
         page(self.store, list, paging, |r| UnservedNta {
             a_number: text(&r[0]),
@@ -369,19 +416,22 @@ impl Queries<'_> {
     pub async fn upcoming_hearings(
         &self,
         days: i64,
+        narrow: &Narrow,
+        sort: Sort,
         as_of: Timestamp,
         paging: Paging,
     ) -> Result<Page<UpcomingHearing>, StoreError> {
         let mut f = Filter::default();
         f.and_always("status = 'scheduled'")
             .and("hearing_at > $", as_of.0)
-            .and("hearing_at <= $", as_of.0.saturating_add(days * DAY_MS));
+            .and("hearing_at <= $", as_of.0.saturating_add(days * DAY_MS))
+            .and_some("court = $", narrow.court.clone());
         let list = List {
             select: "SELECT a_number, hearing_at, court, schedule_id",
             from: "hearings",
             filter: f,
             select_params: vec![],
-            order: "hearing_at, a_number, schedule_id",
+            order: sort.clause("", "hearing_at, a_number, schedule_id"),
         };
         page(self.store, list, paging, |r| UpcomingHearing {
             a_number: text(&r[0]),
@@ -407,7 +457,7 @@ impl Queries<'_> {
         };
         match kind {
             "nta_not_served" => Ok(self
-                .nta_backlog(nta_days, as_of, paging)
+                .nta_backlog(nta_days, &Narrow::default(), Sort::default(), as_of, paging)
                 .await?
                 .map(|item| {
                     let status = item.nta_status.map_or("none", NtaStatus::as_str);
@@ -426,7 +476,7 @@ impl Queries<'_> {
                     from: "hearings",
                     filter: f,
                     select_params: vec![],
-                    order: "hearing_at, a_number, schedule_id",
+                    order: "hearing_at, a_number, schedule_id".into(),
                 };
                 page(self.store, list, paging, |r| {
                     finding(text(&r[0]), time(&r[1]).map(|t| t.0.to_rfc3339()))
@@ -441,7 +491,7 @@ impl Queries<'_> {
                     from: "findings",
                     filter: f,
                     select_params: vec![],
-                    order: "a_number, detail",
+                    order: "a_number, detail".into(),
                 };
                 page(self.store, list, paging, |r| {
                     finding(text(&r[0]), text(&r[2]))

@@ -9,12 +9,16 @@ use axum::response::IntoResponse;
 use axum::Json;
 use handoff_http::Time;
 
-use super::params::{AsOfQuery, FtaFilter, KindQuery, OlderThan, PagingQuery, Window};
+use super::params::{
+    AsOfQuery, BacklogFilter, CourtFilter, EoirFilter, FtaFilter, IceFilter, KindQuery, OlderThan,
+    OrrFilter, PagingQuery, SortQuery, Window,
+};
 use super::{store_failed, Answer, ApiState};
 use crate::answers::{
     EoirCase, Finding, FindingCounts, IceChild, MissedHearing, OrrChild, Page, UnservedNta,
     UpcomingHearing,
 };
+use crate::narrow::sortable;
 
 /// ICE's view: every child ICE knows, with NTA status and age, court
 /// status, next hearing, FTAs and follow-ups, latest address, area of
@@ -29,6 +33,8 @@ use crate::answers::{
 )]
 pub async fn ice_view(
     State(state): State<Arc<ApiState>>,
+    Query(filter): Query<IceFilter>,
+    Query(sort): Query<SortQuery>,
     Query(as_of): Query<AsOfQuery>,
     Query(paging): Query<PagingQuery>,
     headers: HeaderMap,
@@ -36,7 +42,12 @@ pub async fn ice_view(
     let token = state.authorize(&headers, "ice")?;
     let page = state
         .queries()
-        .ice_view(as_of.as_of()?, paging.paging()?)
+        .ice_view(
+            &filter.narrow()?,
+            sort.sort(sortable::ICE)?,
+            as_of.as_of()?,
+            paging.paging()?,
+        )
         .await
         .map_err(store_failed)?;
     state.answer(&token, "ice", "GET /v1/views/ice", page).await
@@ -44,16 +55,21 @@ pub async fn ice_view(
 
 /// ORR's view: released children, with court status, next hearing and
 /// FTAs.
+///
+/// Sortable by `a_number`, `released_at`, `court`, `fta_count`,
+/// `last_fta_at`.
 #[utoipa::path(
     get,
     path = "/v1/views/hhs_orr",
     tag = "views",
-    params(AsOfQuery, PagingQuery),
+    params(OrrFilter, SortQuery, AsOfQuery, PagingQuery),
     security(("bearer" = [])),
     responses((status = 200, description = "A page, filtered by the policy's `hhs_orr` view.", body = Page<OrrChild>))
 )]
 pub async fn orr_view(
     State(state): State<Arc<ApiState>>,
+    Query(filter): Query<OrrFilter>,
+    Query(sort): Query<SortQuery>,
     Query(as_of): Query<AsOfQuery>,
     Query(paging): Query<PagingQuery>,
     headers: HeaderMap,
@@ -61,7 +77,12 @@ pub async fn orr_view(
     let token = state.authorize(&headers, "hhs_orr")?;
     let page = state
         .queries()
-        .orr_view(as_of.as_of()?, paging.paging()?)
+        .orr_view(
+            &filter.narrow()?,
+            sort.sort(sortable::HHS_ORR)?,
+            as_of.as_of()?,
+            paging.paging()?,
+        )
         .await
         .map_err(store_failed)?;
     state
@@ -71,16 +92,20 @@ pub async fn orr_view(
 
 /// EOIR's view: open cases with the latest address from any agency and
 /// whether it differs from EOIR's.
+///
+/// Sortable by `a_number`, `court`, `latest_address_at`.
 #[utoipa::path(
     get,
     path = "/v1/views/doj_eoir",
     tag = "views",
-    params(AsOfQuery, PagingQuery),
+    params(EoirFilter, SortQuery, AsOfQuery, PagingQuery),
     security(("bearer" = [])),
     responses((status = 200, description = "A page, filtered by the policy's `doj_eoir` view.", body = Page<EoirCase>))
 )]
 pub async fn eoir_view(
     State(state): State<Arc<ApiState>>,
+    Query(filter): Query<EoirFilter>,
+    Query(sort): Query<SortQuery>,
     Query(as_of): Query<AsOfQuery>,
     Query(paging): Query<PagingQuery>,
     headers: HeaderMap,
@@ -88,7 +113,12 @@ pub async fn eoir_view(
     let token = state.authorize(&headers, "doj_eoir")?;
     let page = state
         .queries()
-        .eoir_view(as_of.as_of()?, paging.paging()?)
+        .eoir_view(
+            &filter.narrow()?,
+            sort.sort(sortable::DOJ_EOIR)?,
+            as_of.as_of()?,
+            paging.paging()?,
+        )
         .await
         .map_err(store_failed)?;
     state
@@ -98,17 +128,21 @@ pub async fn eoir_view(
 
 /// Missed hearings (failures to appear), oldest first, with ICE's
 /// follow-up and whether OPLA recorded them.
+///
+/// Sortable by `hearing_at`, `a_number`, `court`,
+/// `area_of_responsibility`.
 #[utoipa::path(
     get,
     path = "/v1/fta",
     tag = "views",
-    params(FtaFilter, PagingQuery),
+    params(FtaFilter, SortQuery, PagingQuery),
     security(("bearer" = [])),
     responses((status = 200, description = "A page, filtered by the policy's `fta` view.", body = Page<MissedHearing>))
 )]
 pub async fn fta(
     State(state): State<Arc<ApiState>>,
     Query(filter): Query<FtaFilter>,
+    Query(sort): Query<SortQuery>,
     Query(paging): Query<PagingQuery>,
     headers: HeaderMap,
 ) -> Answer {
@@ -116,9 +150,8 @@ pub async fn fta(
     let page = state
         .queries()
         .ftas(
-            filter.since()?,
-            filter.aor.as_deref(),
-            filter.court.as_deref(),
+            &filter.narrow()?,
+            sort.sort(sortable::FTA)?,
             paging.paging()?,
         )
         .await
@@ -128,17 +161,21 @@ pub async fn fta(
 
 /// Released children not served a Notice to Appear more than
 /// `older_than_days` after release, longest waiting first.
+///
+/// Sortable by `released_at`, `a_number`, `area_of_responsibility`.
 #[utoipa::path(
     get,
     path = "/v1/nta-backlog",
     tag = "views",
-    params(OlderThan, AsOfQuery, PagingQuery),
+    params(OlderThan, BacklogFilter, SortQuery, AsOfQuery, PagingQuery),
     security(("bearer" = [])),
     responses((status = 200, description = "A page, filtered by the policy's `nta_backlog` view.", body = Page<UnservedNta>))
 )]
 pub async fn nta_backlog(
     State(state): State<Arc<ApiState>>,
     Query(older): Query<OlderThan>,
+    Query(filter): Query<BacklogFilter>,
+    Query(sort): Query<SortQuery>,
     Query(as_of): Query<AsOfQuery>,
     Query(paging): Query<PagingQuery>,
     headers: HeaderMap,
@@ -146,7 +183,13 @@ pub async fn nta_backlog(
     let token = state.authorize(&headers, "nta_backlog")?;
     let page = state
         .queries()
-        .nta_backlog(older.days()?, as_of.as_of()?, paging.paging()?)
+        .nta_backlog(
+            older.days()?,
+            &filter.narrow()?,
+            sort.sort(sortable::NTA_BACKLOG)?,
+            as_of.as_of()?,
+            paging.paging()?,
+        )
         .await
         .map_err(store_failed)?;
     state
@@ -155,17 +198,21 @@ pub async fn nta_backlog(
 }
 
 /// Hearings still on the calendar in the next `days`.
+///
+/// Sortable by `hearing_at`, `a_number`, `court`.
 #[utoipa::path(
     get,
     path = "/v1/hearings/upcoming",
     tag = "views",
-    params(Window, AsOfQuery, PagingQuery),
+    params(Window, CourtFilter, SortQuery, AsOfQuery, PagingQuery),
     security(("bearer" = [])),
     responses((status = 200, description = "A page, filtered by the policy's `hearings_upcoming` view.", body = Page<UpcomingHearing>))
 )]
 pub async fn upcoming(
     State(state): State<Arc<ApiState>>,
     Query(window): Query<Window>,
+    Query(filter): Query<CourtFilter>,
+    Query(sort): Query<SortQuery>,
     Query(as_of): Query<AsOfQuery>,
     Query(paging): Query<PagingQuery>,
     headers: HeaderMap,
@@ -173,7 +220,13 @@ pub async fn upcoming(
     let token = state.authorize(&headers, "hearings_upcoming")?;
     let page = state
         .queries()
-        .upcoming_hearings(window.days()?, as_of.as_of()?, paging.paging()?)
+        .upcoming_hearings(
+            window.days()?,
+            &filter.narrow(),
+            sort.sort(sortable::UPCOMING)?,
+            as_of.as_of()?,
+            paging.paging()?,
+        )
         .await
         .map_err(store_failed)?;
     state

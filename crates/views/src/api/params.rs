@@ -12,6 +12,7 @@ use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFo
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::IntoParams;
 
+use crate::narrow::{Narrow, Sort};
 use crate::queries::Paging;
 use crate::rows::DATA_QUALITY_KINDS;
 
@@ -73,19 +74,166 @@ impl AsOfQuery {
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+pub struct SortQuery {
+    /// A column to sort by (a leading `-` for descending), then the list's
+    /// own order. The columns each list takes are in its description.
+    sort: Option<String>,
+}
+
+impl SortQuery {
+    pub fn sort(&self, sortable: &[&'static str]) -> Result<Sort, Problem> {
+        match &self.sort {
+            None => Ok(Sort::default()),
+            Some(raw) => Sort::parse(raw, sortable).map_err(|e| Problem::bad_parameter("sort", e)),
+        }
+    }
+}
+
+/// Missed hearings: which ones.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FtaFilter {
     /// Only hearings at or after: RFC 3339, or a date meaning its start.
     #[param(schema_with = date_or_time)]
     since: Option<String>,
+    /// Only hearings before: RFC 3339, or a date meaning its end.
+    #[param(schema_with = date_or_time)]
+    until: Option<String>,
     /// Only this ICE area of responsibility (e.g. HOU).
-    pub aor: Option<String>,
+    aor: Option<String>,
     /// Only this immigration court (EOIR base city code).
-    pub court: Option<String>,
+    court: Option<String>,
+    /// `true`: only those ICE has not followed up.
+    #[param(value_type = Option<bool>)]
+    without_follow_up: Option<String>,
 }
 
 impl FtaFilter {
-    pub fn since(&self) -> Result<Option<Timestamp>, Problem> {
-        instant(&self.since, "since", Day::Start)
+    pub fn narrow(&self) -> Result<Narrow, Problem> {
+        Ok(Narrow {
+            since: instant(&self.since, "since", Day::Start)?,
+            until: instant(&self.until, "until", Day::End)?,
+            aor: self.aor.clone(),
+            court: self.court.clone(),
+            without_follow_up: flag(&self.without_follow_up, "without_follow_up")?,
+            ..Narrow::default()
+        })
+    }
+}
+
+/// ICE's view: which children.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IceFilter {
+    /// Only this ICE area of responsibility (e.g. HOU).
+    aor: Option<String>,
+    /// Only this immigration court (EOIR base city code).
+    court: Option<String>,
+    /// `true`: only children with an open safety concern.
+    #[param(value_type = Option<bool>)]
+    open_safety_concerns: Option<String>,
+}
+
+impl IceFilter {
+    pub fn narrow(&self) -> Result<Narrow, Problem> {
+        Ok(Narrow {
+            aor: self.aor.clone(),
+            court: self.court.clone(),
+            open_safety_concerns: flag(&self.open_safety_concerns, "open_safety_concerns")?,
+            ..Narrow::default()
+        })
+    }
+}
+
+/// ORR's view: which released children.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrrFilter {
+    /// Only this immigration court (EOIR base city code).
+    court: Option<String>,
+    /// `true`: only children who missed a hearing.
+    #[param(value_type = Option<bool>)]
+    missed_hearing: Option<String>,
+    /// Only children whose last missed hearing is at or after this.
+    #[param(schema_with = date_or_time)]
+    since: Option<String>,
+    /// Only children whose last missed hearing is before this.
+    #[param(schema_with = date_or_time)]
+    until: Option<String>,
+}
+
+impl OrrFilter {
+    pub fn narrow(&self) -> Result<Narrow, Problem> {
+        Ok(Narrow {
+            court: self.court.clone(),
+            missed_hearing: flag(&self.missed_hearing, "missed_hearing")?,
+            since: instant(&self.since, "since", Day::Start)?,
+            until: instant(&self.until, "until", Day::End)?,
+            ..Narrow::default()
+        })
+    }
+}
+
+/// EOIR's view: which open cases.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EoirFilter {
+    /// Only this immigration court (EOIR base city code).
+    court: Option<String>,
+    /// `true`: only cases whose latest known address is not EOIR's own.
+    #[param(value_type = Option<bool>)]
+    address_differs: Option<String>,
+}
+
+impl EoirFilter {
+    pub fn narrow(&self) -> Result<Narrow, Problem> {
+        Ok(Narrow {
+            court: self.court.clone(),
+            address_differs: flag(&self.address_differs, "address_differs")?,
+            ..Narrow::default()
+        })
+    }
+}
+
+/// The NTA backlog: which children.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BacklogFilter {
+    /// Only children released at most this many days before `as_of`
+    /// (with `older_than_days`, an age bucket).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 36500)]
+    up_to_days: Option<String>,
+    /// Only this ICE area of responsibility (e.g. HOU).
+    aor: Option<String>,
+    /// Only this immigration court (EOIR base city code).
+    court: Option<String>,
+}
+
+impl BacklogFilter {
+    pub fn narrow(&self) -> Result<Narrow, Problem> {
+        Ok(Narrow {
+            up_to_days: optional_number(&self.up_to_days, "up_to_days", 36_500)?,
+            aor: self.aor.clone(),
+            court: self.court.clone(),
+            ..Narrow::default()
+        })
+    }
+}
+
+/// Upcoming hearings: which court.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CourtFilter {
+    /// Only this immigration court (EOIR base city code).
+    court: Option<String>,
+}
+
+impl CourtFilter {
+    pub fn narrow(&self) -> Narrow {
+        Narrow {
+            court: self.court.clone(),
+            ..Narrow::default()
+        }
     }
 }
 
@@ -142,15 +290,30 @@ impl KindQuery {
 }
 
 fn number(raw: &Option<String>, name: &str, default: i64, max: i64) -> Result<i64, Problem> {
+    Ok(optional_number(raw, name, max)?.unwrap_or(default))
+}
+
+fn optional_number(raw: &Option<String>, name: &str, max: i64) -> Result<Option<i64>, Problem> {
     match raw {
-        None => Ok(default),
+        None => Ok(None),
         Some(raw) => match raw.parse::<i64>() {
-            Ok(n) if (0..=max).contains(&n) => Ok(n),
+            Ok(n) if (0..=max).contains(&n) => Ok(Some(n)),
             _ => Err(Problem::bad_parameter(
                 name,
                 format!("`{name}` must be a whole number from 0 to {max}, not {raw:?}"),
             )),
         },
+    }
+}
+
+fn flag(raw: &Option<String>, name: &str) -> Result<bool, Problem> {
+    match raw.as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(Problem::bad_parameter(
+            name,
+            format!("`{name}` is true or false, not {other:?}"),
+        )),
     }
 }
 
