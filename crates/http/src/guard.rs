@@ -63,7 +63,19 @@ impl Guard {
         Ok(token.clone())
     }
 
-    fn count(&self, token: &TokenEntry) -> Result<(), Problem> {
+    /// The token a person signs in to the console with (the secret
+    /// itself, as pasted), if it is known.
+    pub fn sign_in(&self, secret: &str) -> Result<TokenEntry, Problem> {
+        let token = self
+            .tokens
+            .authenticate(Some(&format!("Bearer {}", secret.trim())))
+            .map_err(denied)?;
+        Ok(token.clone())
+    }
+
+    /// Counts a request of a signed-in session against its token's rate,
+    /// as every API request is.
+    pub fn count(&self, token: &TokenEntry) -> Result<(), Problem> {
         self.rate.check_key(&token.id).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             Problem::rate_limited(wait, self.limits.per_second)

@@ -2,6 +2,8 @@
 //! answers problems itself, but axum's own rejections (a wrong method, an
 //! unknown path, a body that is not JSON) answer in plain text or with no
 //! body. This layer rewrites those, keeping what they said as the detail.
+//! The console's pages answer errors as pages (HTML) for a person to read,
+//! and are left as they are.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -19,7 +21,7 @@ pub async fn problems(request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
     let status = response.status();
-    if status.as_u16() < 400 || is_problem(&response) {
+    if status.as_u16() < 400 || is_problem(&response) || is_page(&response) {
         return response;
     }
     // Headers such a response carries (`Allow` on a 405) stay.
@@ -51,6 +53,14 @@ fn with_headers(parts: axum::http::response::Parts, problem: Problem) -> Respons
         }
     }
     response
+}
+
+fn is_page(response: &Response<Body>) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 fn is_problem(response: &Response<Body>) -> bool {

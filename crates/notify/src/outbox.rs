@@ -209,3 +209,110 @@ pub async fn acknowledge(
         .await?;
     Ok(n > 0)
 }
+
+/// Which notifications a listing asks for: one subscriber (or several),
+/// after a sequence number, in a state, acknowledged or not.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    /// The subscribers to list (the caller's agency's); never empty.
+    pub subscribers: Vec<String>,
+    /// Only sequence numbers above this (a receiver catching up after a
+    /// gap names the last one it has).
+    pub after_sequence: Option<i64>,
+    /// One of the states above.
+    pub state: Option<String>,
+    pub acknowledged: Option<bool>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A notification with what a receiver or an inbox shows of its handling.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub row: Row,
+    pub delivered_at: Option<i64>,
+    pub acked_at: Option<i64>,
+    pub acked_by: Option<String>,
+    pub follow_up: Option<bool>,
+}
+
+/// One page of a listing, in (subscriber, sequence) order, and how many
+/// the whole listing holds.
+pub async fn list(store: &Store, listing: &Listing) -> Result<(Vec<Listed>, i64), StoreError> {
+    let mut conditions = Vec::new();
+    let mut params: Vec<Value> = Vec::new();
+    let param = |params: &mut Vec<Value>, v: Value| {
+        params.push(v);
+        format!("?{}", params.len())
+    };
+    let names: Vec<String> = listing
+        .subscribers
+        .iter()
+        .map(|s| param(&mut params, s.as_str().into()))
+        .collect();
+    conditions.push(format!("subscriber IN ({})", names.join(", ")));
+    if let Some(after) = listing.after_sequence {
+        conditions.push(format!("seq > {}", param(&mut params, after.into())));
+    }
+    if let Some(state) = &listing.state {
+        conditions.push(format!("state = {}", param(&mut params, state.as_str().into())));
+    }
+    match listing.acknowledged {
+        Some(true) => conditions.push("acked_at IS NOT NULL".into()),
+        Some(false) => conditions.push("acked_at IS NULL".into()),
+        None => {}
+    }
+    let clause = conditions.join(" AND ");
+    let total = store
+        .query(
+            &format!("SELECT COUNT(*) FROM outbox WHERE {clause}"),
+            params.clone(),
+        )
+        .await?
+        .first()
+        .and_then(|r| r[0].as_i64())
+        .unwrap_or_default();
+    let limit = param(&mut params, listing.limit.into());
+    let offset = param(&mut params, listing.offset.into());
+    let rows = store
+        .query(
+            &format!(
+                "SELECT {COLUMNS}, delivered_at, acked_at, acked_by, follow_up FROM outbox WHERE {clause} ORDER BY subscriber, seq LIMIT {limit} OFFSET {offset}"
+            ),
+            params,
+        )
+        .await?;
+    let listed = rows
+        .into_iter()
+        .map(|mut r| {
+            let extra = r.split_off(14);
+            Listed {
+                row: from_row(r),
+                delivered_at: extra[0].as_i64(),
+                acked_at: extra[1].as_i64(),
+                acked_by: extra[2].as_str().map(str::to_owned),
+                follow_up: extra[3].as_i64().map(|n| n != 0),
+            }
+        })
+        .collect();
+    Ok((listed, total))
+}
+
+/// Dead notifications per subscriber, for the operations page.
+pub async fn dead_per_subscriber(store: &Store) -> Result<Vec<(String, i64)>, StoreError> {
+    let rows = store
+        .query(
+            "SELECT subscriber, COUNT(*) FROM outbox WHERE state = 'dead' GROUP BY subscriber ORDER BY subscriber",
+            vec![],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r[0].as_str().unwrap_or_default().to_owned(),
+                r[1].as_i64().unwrap_or_default(),
+            )
+        })
+        .collect())
+}

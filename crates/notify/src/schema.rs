@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     follow_up INTEGER
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (state, subscriber, seq);
+CREATE INDEX IF NOT EXISTS outbox_by_subscriber ON outbox (subscriber, seq);
 CREATE TABLE IF NOT EXISTS subscriber_seq (
     subscriber TEXT PRIMARY KEY,
     next INTEGER NOT NULL

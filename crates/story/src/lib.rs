@@ -88,6 +88,9 @@ pub struct Sponsor {
 pub struct TimelineEntry {
     pub at: Timestamp,
     pub agency: Agency,
+    /// The agency system the record came from (EID, EARM, UC Path, CASE):
+    /// where a caseworker goes to check it.
+    pub source_system: String,
     pub event: &'static str,
 }
 
@@ -200,6 +203,7 @@ impl ChildState {
         self.timeline.push(TimelineEntry {
             at,
             agency: meta.source_agency,
+            source_system: meta.source_system.clone(),
             event: event.record_name(),
         });
         if !self.agencies.contains(&meta.source_agency) {

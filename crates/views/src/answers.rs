@@ -259,6 +259,8 @@ pub fn event_type(name: &str) -> Option<&'static str> {
 pub struct TimelineItem {
     pub at: Time,
     pub agency: AgencyName,
+    /// The agency system the record came from (e.g. `EARM`, `UC_PATH`).
+    pub source_system: String,
     #[schema(schema_with = event_names)]
     pub event: String,
 }
@@ -417,6 +419,7 @@ impl From<&ChildState> for ChildRecord {
                     .map(|e| TimelineItem {
                         at: Time(e.at),
                         agency: e.agency.into(),
+                        source_system: e.source_system.clone(),
                         event: event_name(e.event),
                     })
                     .collect(),
