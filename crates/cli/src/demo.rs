@@ -136,7 +136,7 @@ fn show_api(http: SocketAddr, tokens: Option<&DemoTokens>, child: Option<&str>) 
 /// history as of another date.
 async fn show_report(views: &ApiState, truth: &Truth) -> Result<()> {
     let source = handoff_replay::report::Source {
-        store: handoff_views::schema::open_store(&views.store.location()).await?,
+        store: &views.store,
         catalogue: views.catalogue.clone(),
         as_of: Timestamp::start_of(truth.config.as_of.succ_opt().unwrap_or(truth.config.as_of)),
     };

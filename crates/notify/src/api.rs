@@ -219,7 +219,9 @@ pub fn describe_webhooks(doc: &mut OpenApi) {
     components.schemas.extend(schemas);
 }
 
-fn stops_escalation(row: &outbox::Row, agency: Agency, follow_up: bool) -> bool {
+/// Whether an acknowledgement with `follow_up` by `agency` stops the
+/// escalation of this notification's missed hearing.
+pub fn stops_escalation(row: &outbox::Row, agency: Agency, follow_up: bool) -> bool {
     follow_up
         && agency == Agency::Ice
         && row.notification.rule == Rule::FailedToAppear.as_str()
@@ -228,7 +230,8 @@ fn stops_escalation(row: &outbox::Row, agency: Agency, follow_up: bool) -> bool 
 
 /// Records the acknowledgement and, where it stops an escalation, cancels
 /// the timer, in one transaction. Returns whether this was the first.
-async fn acknowledge(
+/// The console's inbox acknowledges through this too.
+pub async fn acknowledge(
     store: &Store,
     row: &outbox::Row,
     by: &TokenEntry,

@@ -139,3 +139,48 @@ impl Notification {
         )
     }
 }
+
+fn states() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(crate::outbox::STATES))
+        .into()
+}
+
+/// A notification as `GET /v1/notifications` lists it: what was sent, and
+/// what has happened to it since.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ListedNotification {
+    #[serde(flatten)]
+    pub notification: Notification,
+    /// `pending` (to be sent), `delivered`, `dead` (retries ran out; an
+    /// operator can retry), `history` (from events before the notifier
+    /// first started: kept, not sent).
+    #[schema(schema_with = states)]
+    pub state: String,
+    pub attempts: u32,
+    /// Why the last attempt failed, if it did.
+    pub last_error: Option<String>,
+    pub delivered_at: Option<Time>,
+    pub acknowledged_at: Option<Time>,
+    /// The token that acknowledged it.
+    pub acknowledged_by: Option<String>,
+    /// The acknowledgement said the agency acted (ERO: followed up).
+    pub follow_up: Option<bool>,
+}
+
+impl From<crate::outbox::Listed> for ListedNotification {
+    fn from(l: crate::outbox::Listed) -> Self {
+        let time = |ms: Option<i64>| ms.map(|ms| Time(handoff_events::Timestamp(ms)));
+        ListedNotification {
+            notification: l.row.notification,
+            state: l.row.state,
+            attempts: l.row.attempts,
+            last_error: l.row.last_error,
+            delivered_at: time(l.delivered_at),
+            acknowledged_at: time(l.acked_at),
+            acknowledged_by: l.acked_by,
+            follow_up: l.follow_up,
+        }
+    }
+}

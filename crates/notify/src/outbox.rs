@@ -21,6 +21,7 @@ pub const PENDING: &str = "pending";
 pub const DELIVERED: &str = "delivered";
 pub const DEAD: &str = "dead";
 pub const HISTORY: &str = "history";
+pub const STATES: [&str; 4] = [PENDING, DELIVERED, DEAD, HISTORY];
 
 /// A notification with its delivery bookkeeping.
 #[derive(Debug, Clone)]
@@ -255,7 +256,10 @@ pub async fn list(store: &Store, listing: &Listing) -> Result<(Vec<Listed>, i64)
         conditions.push(format!("seq > {}", param(&mut params, after.into())));
     }
     if let Some(state) = &listing.state {
-        conditions.push(format!("state = {}", param(&mut params, state.as_str().into())));
+        conditions.push(format!(
+            "state = {}",
+            param(&mut params, state.as_str().into())
+        ));
     }
     match listing.acknowledged {
         Some(true) => conditions.push("acked_at IS NOT NULL".into()),

@@ -31,6 +31,8 @@ pub struct RunningNotifier {
     /// The sink and the delivery tasks; they end on shutdown.
     pub tasks: Vec<JoinHandle<()>>,
     pub ack: Arc<AckState>,
+    /// The sink's counters and lag per partition.
+    pub stats: Arc<handoff_bus::SinkStats>,
     /// Whether this start marked what was already on the topics as history.
     pub first_start: bool,
     /// Fires if the sink stops on an error it cannot get past.
@@ -92,6 +94,7 @@ pub async fn start(
         codec,
         notifier,
     )?;
+    let stats = runner.stats();
     let failed = CancellationToken::new();
     let (sink_stop, sink_failed) = (shutdown.clone(), failed.clone());
     let mut tasks = vec![tokio::spawn(async move {
@@ -117,6 +120,7 @@ pub async fn start(
     Ok(RunningNotifier {
         tasks,
         ack,
+        stats,
         first_start,
         failed,
     })

@@ -501,6 +501,28 @@ impl Queries<'_> {
         }
     }
 
+    /// The stored data-quality findings about one child: (kind, detail).
+    /// (The date-dependent kinds, an NTA not served and a hearing without
+    /// an outcome, follow from the child's record as of a date.)
+    pub async fn findings_of(&self, a_number: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = self
+            .store
+            .query(
+                "SELECT kind, detail FROM findings WHERE a_number = ?1 ORDER BY kind, detail",
+                vec![a_number.into()],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    text(&r[0]).unwrap_or_default(),
+                    text(&r[1]).unwrap_or_default(),
+                )
+            })
+            .collect())
+    }
+
     /// How many findings of each kind, as of `as_of`.
     pub async fn data_quality_summary(
         &self,

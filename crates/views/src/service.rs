@@ -32,6 +32,9 @@ pub struct RunningViews {
     /// The sink loop and the audit publisher; they end on shutdown.
     pub tasks: Vec<JoinHandle<()>>,
     pub api: Arc<ApiState>,
+    /// The sink's counters and lag per partition (the console's
+    /// operations page reads them).
+    pub stats: Arc<handoff_bus::SinkStats>,
     /// Fires if the sink stops on an error it cannot get past: the caller
     /// should stop too rather than serve views that no longer advance.
     pub failed: CancellationToken,
@@ -63,7 +66,8 @@ pub async fn start(
         codec,
         views,
     )?;
-    metrics.watch_sink(runner.stats());
+    let stats = runner.stats();
+    metrics.watch_sink(stats.clone());
     let failed = CancellationToken::new();
     let (sink_stop, sink_failed) = (shutdown.clone(), failed.clone());
     let sink = tokio::spawn(async move {
@@ -87,6 +91,7 @@ pub async fn start(
     Ok(RunningViews {
         tasks: vec![sink, audit],
         api,
+        stats,
         failed,
     })
 }

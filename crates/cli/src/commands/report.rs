@@ -59,7 +59,7 @@ pub async fn run(args: ReportArgs) -> Result<ExitCode> {
             .unwrap_or_else(Timestamp::now),
     };
     let source = Source {
-        store,
+        store: &store,
         catalogue: Arc::new(Catalogue::embedded()),
         as_of,
     };

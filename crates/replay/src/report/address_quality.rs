@@ -12,7 +12,7 @@ use super::{ReportError, Source, Table};
 
 pub const FINDINGS: [&str; 3] = ["blank", "missing_secondary_unit", "undeliverable"];
 
-pub async fn findings(source: &Source) -> Result<Table, ReportError> {
+pub async fn findings(source: &Source<'_>) -> Result<Table, ReportError> {
     let mut release = [0u64; FINDINGS.len()];
     let releases = source
         .store
@@ -58,7 +58,7 @@ pub async fn findings(source: &Source) -> Result<Table, ReportError> {
     Ok(table)
 }
 
-async fn count(source: &Source, kind: &str, detail: Option<&str>) -> Result<i64, ReportError> {
+async fn count(source: &Source<'_>, kind: &str, detail: Option<&str>) -> Result<i64, ReportError> {
     let rows = match detail {
         Some(detail) => {
             source

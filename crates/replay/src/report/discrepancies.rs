@@ -22,7 +22,7 @@ const GAPS: [(&str, &str); 3] = [
     ),
 ];
 
-pub async fn gaps(source: &Source) -> Result<Table, ReportError> {
+pub async fn gaps(source: &Source<'_>) -> Result<Table, ReportError> {
     let mut table = Table::new(
         "discrepancies",
         "Failures to appear the agencies disagree on, and those not followed up",

@@ -17,7 +17,7 @@ struct Year {
     followed_up: u64,
 }
 
-pub async fn by_fiscal_year(source: &Source) -> Result<Table, ReportError> {
+pub async fn by_fiscal_year(source: &Source<'_>) -> Result<Table, ReportError> {
     let mut years: BTreeMap<i32, Year> = BTreeMap::new();
     let fy = |t: Timestamp| fiscal_year(t.to_datetime().date_naive());
     let ftas = source

@@ -47,14 +47,14 @@ pub enum ReportError {
 }
 
 /// What the reports read, and the instant they are dated.
-pub struct Source {
-    pub store: Store,
+pub struct Source<'a> {
+    pub store: &'a Store,
     pub catalogue: Arc<Catalogue>,
     /// Reports count what the store holds up to this instant (exclusive).
     pub as_of: Timestamp,
 }
 
-impl Source {
+impl Source<'_> {
     fn corrupt(&self, message: impl std::fmt::Display) -> ReportError {
         ReportError::Corrupt {
             store: self.store.location().describe(),
@@ -65,7 +65,7 @@ impl Source {
 
 /// Runs the report `name` (`argument`: the timeline's A-number).
 pub async fn run(
-    source: &Source,
+    source: &Source<'_>,
     name: &str,
     argument: Option<&str>,
 ) -> Result<Table, ReportError> {

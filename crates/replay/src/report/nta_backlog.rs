@@ -15,7 +15,7 @@ pub const BUCKETS: [(&str, i64, i64); 4] = [
     ("over_365", 366, i64::MAX),
 ];
 
-pub async fn by_age(source: &Source) -> Result<Table, ReportError> {
+pub async fn by_age(source: &Source<'_>) -> Result<Table, ReportError> {
     let released = source
         .store
         .query(

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{ReportError, Source, Table};
 
-pub async fn of(source: &Source, a_number: &str) -> Result<Table, ReportError> {
+pub async fn of(source: &Source<'_>, a_number: &str) -> Result<Table, ReportError> {
     let a = ANumber::parse(a_number).map_err(|e| ReportError::BadANumber(e.to_string()))?;
     let queries = Queries {
         store: &source.store,
