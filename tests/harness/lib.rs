@@ -15,6 +15,7 @@ use handoff_registry::{RegistryConfig, RunningRegistry};
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 
+pub mod browser;
 pub mod conformance;
 pub mod receivers;
 mod service_process;

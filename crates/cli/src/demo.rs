@@ -102,7 +102,21 @@ pub async fn run(
     show_report(views, &truth).await?;
     show_notifications(notify).await?;
     show_api(http, tokens, child.as_deref());
+    show_console(http, tokens);
     Ok(())
+}
+
+/// Where to point a browser, and a token per agency to sign in with.
+fn show_console(http: SocketAddr, tokens: Option<&DemoTokens>) {
+    println!("demo: the console: open http://{http}/ in a browser and sign in with a token:");
+    match tokens {
+        Some(tokens) => {
+            for agency in Agency::ALL {
+                println!("  {:<9} {}", agency.symbol(), tokens.secret(agency));
+            }
+        }
+        None => println!("  (a token of --tokens; `handoff token new` makes one)"),
+    }
 }
 
 /// Three requests to the API that work as printed.

@@ -30,7 +30,7 @@ const PAGE_SIZE: i64 = 50;
 fn notifier(console: &Console) -> Result<&Arc<AckState>, PageError> {
     console.notify.as_ref().ok_or_else(|| {
         PageError::Unavailable(
-            "This server does not run the notifier, so it has no inbox. Open the console that `handoff up` serves, or start `handoff views` with --notify-store.".into(),
+            "This server runs the views without the notifier, so it has no inbox. Open the console that `handoff up` serves.".into(),
         )
     })
 }

@@ -124,7 +124,7 @@ impl Console {
 
 /// The console's pages and assets (not in the OpenAPI document: they are
 /// for people), and the notification listing (an API, in the document).
-pub fn router(console: Arc<Console>) -> (Router, OpenApiRouter) {
+pub fn router(console: Arc<Console>) -> OpenApiRouter {
     let limit = console.views.guard.limits().timeout;
     let pages = Router::new()
         .route("/", get(home::home))
@@ -143,9 +143,9 @@ pub fn router(console: Arc<Console>) -> (Router, OpenApiRouter) {
         .with_state(console.clone())
         .route("/assets/uswds/{*path}", get(assets::uswds))
         .route("/assets/console/{*path}", get(assets::own));
-    let api = OpenApiRouter::new()
+    OpenApiRouter::new()
         .routes(routes!(listing::notifications))
         .layer(middleware::from_fn_with_state(limit, time_limit))
-        .with_state(console);
-    (pages, api)
+        .with_state(console)
+        .merge(OpenApiRouter::from(pages))
 }

@@ -149,7 +149,7 @@ pub async fn notifications(
     let token = console.views.guard.admit(&headers)?;
     let notify = console.notify.as_ref().ok_or_else(|| {
         Problem::unavailable(
-            "this listener does not run the notifier; ask the one `handoff up` or `handoff views --notify-store` serves",
+            "this listener does not run the notifier (`handoff views` alone); the notification listing is served by `handoff up`",
         )
     })?;
     let paging = paging.paging()?;

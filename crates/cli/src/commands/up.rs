@@ -223,9 +223,28 @@ pub async fn run(mut args: UpArgs, log_file: Option<PathBuf>) -> Result<ExitCode
         http_ingest = format!("POST /v1/ingest/{{ice,hhs,doj}} ({tokens} tokens)");
         api = api.merge(handoff_adapters::http::router(Arc::new(ingest)));
     }
+    let console = handoff_console::Console::new(
+        views.api.clone(),
+        Some(notifier.ack.clone()),
+        handoff_console::Operations {
+            consumers: vec![
+                ("views", views.stats.clone()),
+                ("notifier", notifier.stats.clone()),
+            ],
+            kafka: kafka.clone(),
+            registry_url: registry_url.clone(),
+            rejects_dir: args
+                .views
+                .tokens
+                .is_some()
+                .then(|| args.data_dir.join("rejects")),
+        },
+    );
+    api = api.merge(handoff_console::router(Arc::new(console)));
     let app = handoff_http::app(api, handoff_notify::api::describe_webhooks);
     let (address, server) = http_server::serve(app, args.http_listen, services.clone()).await?;
     tasks.push(server);
+    println!("console   http://{address}/ (sign in with an agency token)");
     println!("http      http://{address} (/healthz, /readyz, /v1/..., /openapi.json, /metrics)");
     println!("ingest    {http_ingest}");
 

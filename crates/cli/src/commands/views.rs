@@ -113,14 +113,26 @@ pub async fn run(args: ViewsArgs) -> Result<ExitCode> {
     let views = service::start(&kafka, codec, config, stop.child_token())
         .await
         .context("starting the views")?;
+    let console = handoff_console::Console::new(
+        views.api.clone(),
+        None,
+        handoff_console::Operations {
+            consumers: vec![("views", views.stats.clone())],
+            kafka: kafka.clone(),
+            registry_url: args.registry.registry_url.clone(),
+            rejects_dir: None,
+        },
+    );
     let api = health::router(&kafka, &args.registry.registry_url)?
-        .merge(handoff_views::api::router(views.api.clone()));
+        .merge(handoff_views::api::router(views.api.clone()))
+        .merge(handoff_console::router(Arc::new(console)));
     let app = handoff_http::app(api, |_| {});
     let (address, server) = http_server::serve(app, args.http_listen, stop.child_token()).await?;
     match membership {
         Membership::Alone => println!("views     {location} (alone: every partition)"),
         Membership::Group => println!("views     {location} (scale-out, group {})", args.group),
     }
+    println!("console   http://{address}/ (sign in with an agency token)");
     println!("http      http://{address} (/healthz, /readyz, /v1/..., /openapi.json, /metrics)");
     println!("ready. Ctrl-C or SIGTERM to stop.");
     let failed = tokio::select! {
