@@ -1,10 +1,12 @@
 # A small image with the handoff binary, built without the embedded broker
 # (containers talk to a Kafka cluster), running as a non-root user.
 FROM rust:1-bookworm AS build
-RUN apt-get update && apt-get install -y --no-install-recommends cmake g++ libcurl4-openssl-dev libssl-dev pkg-config \
+RUN apt-get update && apt-get install -y --no-install-recommends cmake g++ libcurl4-openssl-dev libssl-dev pkg-config nodejs npm \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
+# The console's U.S. Web Design System assets are built into the binary.
+RUN npm ci --prefix crates/console/web --omit=dev --no-audit --no-fund
 RUN cargo build --release -p handoff-cli --no-default-features
 
 FROM debian:bookworm-slim

@@ -8,7 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debian_packages=(cmake g++ pkg-config libcurl4-openssl-dev libssl-dev python3-venv postgresql)
+# chromium and chromium-driver: the console's browser tests.
+debian_packages=(cmake g++ pkg-config libcurl4-openssl-dev libssl-dev python3-venv postgresql chromium chromium-driver)
+# Node.js and npm install the console's front-end packages; a machine that
+# already has them (any source) keeps its own.
+command -v npm >/dev/null 2>&1 || debian_packages+=(nodejs npm)
 missing=()
 for p in "${debian_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -54,5 +58,13 @@ if ! .venv/bin/python -c "import confluent_kafka, fastavro, yaml, aiosmtpd, duck
   python3 -m venv .venv
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q "${python_packages[@]}"
+fi
+# The console's front-end packages (the U.S. Web Design System, built into
+# the binary, and axe-core for the browser tests), exactly as locked.
+web=crates/console/web
+if ! cmp -s "$web/package-lock.json" "$web/node_modules/.handoff-installed-lock" 2>/dev/null; then
+  echo "setup: installing the console's npm packages in $web"
+  npm ci --prefix "$web" --no-audit --no-fund --loglevel=error >/dev/null
+  cp "$web/package-lock.json" "$web/node_modules/.handoff-installed-lock"
 fi
 echo "setup: ready"

@@ -64,11 +64,10 @@ impl ListingQuery {
                 )))
             }
             Some(s) => {
-                return Err(Problem::not_found(format!(
-                    "no subscriber `{s}`; yours are: {}",
-                    own.join(", ")
+                return Err(Problem::bad_parameter(
+                    "subscriber",
+                    format!("no subscriber `{s}`; yours are: {}", own.join(", ")),
                 ))
-                .at("subscriber"))
             }
         };
         let after_sequence = match &self.after_sequence {

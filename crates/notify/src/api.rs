@@ -147,12 +147,19 @@ fn read_ack(headers: &HeaderMap, body: &[u8]) -> Result<Ack, Problem> {
             "the body is JSON ({\"follow_up\": true}); send it with Content-Type: application/json",
         ));
     }
-    serde_json::from_slice(body).map_err(|e| {
+    let refused = |e: &dyn std::fmt::Display| {
         Problem::bad_parameter(
             "follow_up",
             format!("the body must be {{\"follow_up\": true|false}} or empty: {e}"),
         )
-    })
+    };
+    // Serde would also read a struct from a JSON array (`[]`, `[true]`):
+    // only an object is the documented body.
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| refused(&e))?;
+    if !value.is_object() {
+        return Err(refused(&"it is not a JSON object"));
+    }
+    serde_json::from_value(value).map_err(|e| refused(&e))
 }
 
 /// A document of the webhooks alone, for a receiver to check its bodies
@@ -274,4 +281,26 @@ async fn metrics(State(state): State<Arc<AckState>>) -> Response {
         state.metrics.render(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_object_or_nothing_is_an_acknowledgement() {
+        let mut json = HeaderMap::new();
+        json.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+        assert!(!read_ack(&json, b"").unwrap().follow_up);
+        assert!(
+            read_ack(&json, br#"{"follow_up": true}"#)
+                .unwrap()
+                .follow_up
+        );
+        for refused in [&b"[]"[..], b"[true]", b"true", br#"{"follow_up": 1}"#] {
+            let p = read_ack(&json, refused).unwrap_err();
+            assert_eq!(p.parameter.as_deref(), Some("follow_up"), "{refused:?}");
+        }
+        assert_eq!(read_ack(&HeaderMap::new(), b"{}").unwrap_err().status, 415);
+    }
 }
