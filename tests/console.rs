@@ -564,3 +564,20 @@ async fn the_console_serves_each_agency_what_its_policy_allows() {
     );
     up.sigterm_and_wait();
 }
+
+/// The check of the check: the same axe-core run finds the violations of
+/// a page that breaks the rules, so an empty list above means something.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_core_reports_a_page_that_breaks_the_rules() {
+    let b = Browser::start().await;
+    b.goto("data:text/html,<html><body><img src='x.png'><input type='text'></body></html>")
+        .await;
+    let found = b.accessibility_violations().await;
+    b.close().await;
+    for rule in ["image-alt", "html-has-lang", "label"] {
+        assert!(
+            found.iter().any(|v| v.starts_with(rule)),
+            "{rule} not in {found:?}"
+        );
+    }
+}

@@ -11,6 +11,8 @@
 //!   the raw consumer and the Python peer, and each service's peak memory
 //!   (`process`), on a fresh `stack`.
 //! - `latency`: FailedToAppear to ORR's webhook at steady rates.
+//! - `console`: the web console's pages, server time per page, on a store
+//!   holding the whole history.
 //! - `results`: the figures as JSON beside BENCHMARKS.md, which `--only`
 //!   adds to.
 //! - `markdown`: BENCHMARKS.md.
@@ -18,6 +20,7 @@
 pub mod catch_up;
 pub mod ceiling;
 pub mod codec;
+pub mod console;
 pub mod latency;
 pub mod machine;
 pub mod markdown;

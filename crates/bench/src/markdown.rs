@@ -54,6 +54,7 @@ pub fn render(r: &Results) -> String {
     provenance(&mut md, "codec", r.codec.as_ref());
     provenance(&mut md, "latency", r.latency.as_ref());
     provenance(&mut md, "ingest, replay, memory, scale", r.scale.as_ref());
+    provenance(&mut md, "console", r.console.as_ref());
     let _ = writeln!(md);
     let _ = writeln!(md, "| machine | |\n|---|---|");
     let _ = writeln!(md, "| CPU | {} |", m.cpu);
@@ -87,6 +88,9 @@ pub fn render(r: &Results) -> String {
     if !sizes.is_empty() {
         memory_section(&mut md, sizes);
         scale_section(&mut md, sizes);
+    }
+    if let Some(console) = &r.console {
+        console_section(&mut md, &console.figures);
     }
     let _ = writeln!(md, "{PROFILE}");
     md
@@ -337,6 +341,37 @@ fn scale_section(md: &mut String, sizes: &[SizeFigures]) {
         let _ = writeln!(
             md,
             " (1.00x is linear; below it, better than linear, as start-up costs spread over more events)."
+        );
+    }
+    let _ = writeln!(md);
+}
+
+fn console_section(md: &mut String, c: &crate::console::ConsoleFigures) {
+    let _ = writeln!(
+        md,
+        "## Console: server time per page ({} children, {} events)\n",
+        c.children, c.events
+    );
+    let _ = writeln!(
+        md,
+        "The history generated, ingested by the three adapters and replayed into a fresh SQLite views store ({:.0} MB), the store `handoff up` holds. Each page is asked for in a row as its agency, through the console's router in the bench's own process: the time is the server's (session, policy, queries, audit record, rendering), with no browser or network in it. A child's page is timed on children spread over the whole store, each found by A-number first. Target: p99 under {} ms for every worklist and a child's page.\n",
+        c.store_mb,
+        crate::console::TARGET_P99_MS
+    );
+    let _ = writeln!(
+        md,
+        "| page | as | requests | p50 ms | p99 ms | max ms | |\n|---|---|---:|---:|---:|---:|---|"
+    );
+    for p in &c.pages {
+        let mark = if p.targeted {
+            verdict(p.p99_ms < crate::console::TARGET_P99_MS)
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {} | {:.1} | {:.1} | {:.1} | {mark} |",
+            p.page, p.agency, p.requests, p.p50_ms, p.p99_ms, p.max_ms
         );
     }
     let _ = writeln!(md);

@@ -98,6 +98,9 @@ pub struct Results {
     pub latency: Option<Measured<Latency>>,
     /// Smallest history first.
     pub scale: Option<Measured<Vec<SizeFigures>>>,
+    /// Results of an earlier version have none.
+    #[serde(default)]
+    pub console: Option<Measured<crate::console::ConsoleFigures>>,
 }
 
 impl Results {
@@ -107,6 +110,7 @@ impl Results {
             codec: None,
             latency: None,
             scale: None,
+            console: None,
         }
     }
 

@@ -10,7 +10,7 @@ use handoff_bench::machine::Machine;
 use handoff_bench::markdown::render;
 use handoff_bench::results::{Invocation, Latency, Measured, Results};
 use handoff_bench::scale::{say, SizeRun};
-use handoff_bench::{codec, latency, Peers, Scale};
+use handoff_bench::{codec, console, latency, Peers, Scale};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Part {
@@ -20,6 +20,8 @@ pub enum Part {
     Scale,
     /// FailedToAppear to webhook at steady rates.
     Latency,
+    /// The web console's pages, server time per page, at the largest size.
+    Console,
 }
 
 #[derive(Args, Debug)]
@@ -125,6 +127,14 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode> {
                 notify_rss_mb,
             },
         ));
+        remove_unless_kept(&dir, args.keep);
+        write_results(&args.out, &json, &results)?;
+    }
+    if wants(Part::Console) {
+        let children = *sizes.last().expect("at least one size");
+        let dir = work.path().join("console");
+        let figures = console::run(&bin, &dir, children, scale).await?;
+        results.console = Some(Measured::now(&invocation, figures));
         remove_unless_kept(&dir, args.keep);
         write_results(&args.out, &json, &results)?;
     }

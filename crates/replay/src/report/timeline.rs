@@ -11,7 +11,7 @@ use super::{ReportError, Source, Table};
 pub async fn of(source: &Source<'_>, a_number: &str) -> Result<Table, ReportError> {
     let a = ANumber::parse(a_number).map_err(|e| ReportError::BadANumber(e.to_string()))?;
     let queries = Queries {
-        store: &source.store,
+        store: source.store,
         catalogue: &source.catalogue,
     };
     let events = queries.events(a.as_str()).await?;
