@@ -63,6 +63,24 @@ fn the_quick_bench_runs_and_writes_every_figure_beside_its_peer() {
     positive(&cells[2..=7], &md);
     assert!(md.contains("## Scale curve"), "{md}");
     assert!(md.contains("## Where the time goes"), "{md}");
+    // The console's pages, each with p50 <= p99 <= max, the worklists and
+    // a child's page judged against the target.
+    assert!(
+        md.contains("## Console: server time per page (200 children"),
+        "{md}"
+    );
+    for page in [
+        "`/worklists/ice-missed-hearings` | ICE",
+        "`/children/{handle}` | HHS_ORR",
+        "`/dashboard?as_of=2024-09-30` | ICE",
+    ] {
+        let cells = row(&md, &format!("| {page} |"));
+        positive(&cells[4..=6], &md);
+        let p: Vec<f64> = cells[4..=6].iter().map(|c| c.parse().unwrap()).collect();
+        assert!(p[0] <= p[1] && p[1] <= p[2], "p50 <= p99 <= max: {md}");
+    }
+    let verdict = row(&md, "| `/worklists/eoir-address-differs` | DOJ_EOIR |")[7];
+    assert!(["met", "missed"].contains(&verdict), "{md}");
 
     // The same figures as JSON beside it; measuring one part again keeps
     // the others from it, and each part says which run it comes from.

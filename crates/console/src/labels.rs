@@ -153,10 +153,25 @@ pub fn value(field: &str, v: &Value) -> Markup {
         Value::String(s) if field == "at" || field.ends_with("_at") => {
             html! { time datetime=(s) { (instant(s, field == "hearing_at" || field == "next_hearing_at")) } }
         }
-        Value::String(s) if field.ends_with("agency") => html! { (agency_name(s)) },
+        Value::String(s) if field.ends_with("agency") || field == "agencies" => {
+            html! { (agency_name(s)) }
+        }
         Value::String(s)
             if field.ends_with("status")
-                || matches!(field, "follow_up" | "kind" | "event" | "rule" | "state") =>
+                || matches!(
+                    field,
+                    "follow_up"
+                        | "kind"
+                        | "event"
+                        | "rule"
+                        | "state"
+                        | "reason"
+                        | "category"
+                        | "severity"
+                        | "outcome"
+                        | "calendar"
+                        | "nta_service_method"
+                ) =>
         {
             html! { (sentence(s)) }
         }
