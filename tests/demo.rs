@@ -96,6 +96,52 @@ async fn the_demo_prints_every_planted_finding_exactly() {
             serde_json::from_slice(&out.stdout).expect("the API answers JSON");
         assert!(body.is_object(), "{line}: {body}");
     }
+    // The console's address and a token per agency that signs in there.
+    let console = printed
+        .iter()
+        .position(|l| l.starts_with("demo: the console: open "))
+        .unwrap_or_else(|| panic!("no console line: {}", printed.join("\n")));
+    assert!(printed[console].contains(&format!("{}/", up.http)));
+    for (i, agency) in ["ICE", "HHS_ORR", "DOJ_EOIR"].iter().enumerate() {
+        let line = &printed[console + 1 + i];
+        let token = line
+            .strip_prefix(&format!("  {agency}"))
+            .unwrap_or_else(|| panic!("{agency}'s token: {line}"))
+            .trim();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let form = client
+            .get(format!("{}/sign-in", up.http))
+            .send()
+            .await
+            .unwrap();
+        let cookie = form.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let page = form.text().await.unwrap();
+        let csrf = page
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let signed_in = client
+            .post(format!("{}/sign-in", up.http))
+            .header("cookie", cookie)
+            .form(&[("csrf", csrf), ("token", token)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status(), 303, "{agency}'s printed token signs in");
+        assert_eq!(signed_in.headers()["location"], "/");
+    }
     let stderr = up.stderr.clone();
     up.sigterm_and_wait();
     // Stopping is quiet: no client talks to the broker once it is gone.
