@@ -4,7 +4,8 @@
 //! - `child_events`: every event about a child, as stored Avro (the source
 //!   of each child's state, re-folded whenever one arrives).
 //! - `children`: one row per child, the merged state (`state`, JSON) and
-//!   the columns the agency views filter and sort on.
+//!   the columns the agency views filter and sort on, with a partial index
+//!   per worklist.
 //! - `ftas`, `hearings`: one row per missed hearing / hearing.
 //! - `findings`: the data-quality findings that do not depend on the date
 //!   asked about (the others are computed at query time from `children`
@@ -52,6 +53,18 @@ CREATE TABLE IF NOT EXISTS children (
     address_differs_from_eoir INTEGER,
     state TEXT NOT NULL
 );
+-- The worklists' lists, each counted and paged from an index holding just
+-- its rows: a child's row carries its merged state, so a scan of the table
+-- reads the whole store (hundreds of MB at full scale).
+CREATE INDEX IF NOT EXISTS children_with_safety_concerns ON children (a_number)
+    WHERE open_safety_concerns > 0;
+CREATE INDEX IF NOT EXISTS children_released_missed_hearing ON children (a_number)
+    WHERE released_at IS NOT NULL AND fta_count > 0;
+CREATE INDEX IF NOT EXISTS children_address_differs ON children (a_number)
+    WHERE court_status = 'open' AND address_differs_from_eoir = 1;
+CREATE INDEX IF NOT EXISTS children_nta_backlog
+    ON children (released_at, a_number, area_of_responsibility, court)
+    WHERE nta_served_at IS NULL AND nta_status IN ('none', 'issued');
 CREATE TABLE IF NOT EXISTS ftas (
     a_number TEXT NOT NULL,
     hearing_at INTEGER NOT NULL,
