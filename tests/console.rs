@@ -359,7 +359,7 @@ async fn the_console_serves_each_agency_what_its_policy_allows() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|n| n["id"].to_string() == id)
+        .find(|n| n["id"].as_i64() == id.parse().ok())
         .unwrap_or_else(|| panic!("notification {id} is acknowledged in the API: {acked}"));
     assert_eq!(mine["follow_up"], true);
     assert_eq!(mine["acknowledged_by"], "demo-ice");
@@ -400,13 +400,13 @@ async fn the_console_serves_each_agency_what_its_policy_allows() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|n| n["id"].to_string())
-        .find(|n| *n != id)
+        .filter_map(|n| n["id"].as_i64())
+        .find(|n| n.to_string() != id)
         .unwrap();
     let forged = reqwest::Client::new()
         .post(format!("{base}/inbox/{subscriber}/ack"))
         .header("cookie", &cookie)
-        .form(&[("id", other.as_str()), ("follow_up", "true")])
+        .form(&[("id", other.to_string().as_str()), ("follow_up", "true")])
         .send()
         .await
         .unwrap();
@@ -423,7 +423,7 @@ async fn the_console_serves_each_agency_what_its_policy_allows() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|n| n["id"].to_string() == other),
+            .any(|n| n["id"].as_i64() == Some(other)),
         "the forged acknowledgement changed nothing"
     );
 
