@@ -291,12 +291,7 @@ fn list_table(title: &str, entries: &[Value], order: &[&str]) -> Markup {
     };
     let columns: Vec<Column> = keys
         .iter()
-        .map(|k| Column {
-            heading: heading(k),
-            numeric: false,
-            sort_link: None,
-            sorted: None,
-        })
+        .map(|k| Column::plain(heading(k), false))
         .collect();
     let rows: Vec<Vec<Markup>> = entries
         .iter()

@@ -164,12 +164,7 @@ fn report_table(t: &Table) -> Markup {
         .columns
         .iter()
         .enumerate()
-        .map(|(i, c)| Column {
-            heading: sentence(c),
-            numeric: i > 0,
-            sort_link: None,
-            sorted: None,
-        })
+        .map(|(i, c)| Column::plain(sentence(c), i > 0))
         .collect();
     let rows: Vec<Vec<Markup>> = t
         .rows

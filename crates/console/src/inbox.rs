@@ -85,12 +85,7 @@ pub async fn subscribers(
     ]
     .iter()
     .enumerate()
-    .map(|(i, h)| Column {
-        heading: (*h).to_owned(),
-        numeric: i >= 2,
-        sort_link: None,
-        sorted: None,
-    })
+    .map(|(i, h)| Column::plain(*h, i >= 2))
     .collect();
     let content = html! {
         p class="usa-intro" { "Where Handoff sends " (labels::agency(me.token.agency)) "'s notifications (deploy/notify.toml). Open one to read and acknowledge what it received." }
@@ -190,12 +185,7 @@ pub async fn show(
     ];
     let columns: Vec<Column> = headings
         .iter()
-        .map(|h| Column {
-            heading: (*h).to_owned(),
-            numeric: *h == "Sequence",
-            sort_link: None,
-            sorted: None,
-        })
+        .map(|h| Column::plain(*h, *h == "Sequence"))
         .collect();
     let table_rows: Vec<Vec<Markup>> = items
         .iter()
@@ -262,15 +252,28 @@ pub async fn show(
     ))
 }
 
-/// What the notification is about, in a few words from its payload.
+/// What the notification is about, in a few words from its payload: the
+/// part its rule adds (a hearing, a new address, a concern, a finding, a
+/// deadline), else the latest address.
 fn summary(payload: &Value) -> Markup {
-    let court = payload["hearing"]["court"].as_str();
-    let at = payload["hearing"]["at"].as_str();
+    let hearing = &payload["hearing"];
+    let concern = &payload["concern"];
     html! {
-        @if let (Some(court), Some(at)) = (court, at) {
+        @if let (Some(court), Some(at)) = (hearing["court"].as_str(), hearing["at"].as_str()) {
             "Hearing " (labels::instant(at, true)) " at " (court)
+        } @else if !payload["new_address"].is_null() {
+            "New address: " (labels::address(&payload["new_address"]))
+            @if let Some(by) = payload["reported_by"].as_str() { ", from " (labels::agency_name(by)) }
+        } @else if let Some(category) = concern["category"].as_str() {
+            "Safety concern: " (sentence(category))
+            @if let Some(severity) = concern["severity"].as_str() { ", " (sentence(severity)) }
+        } @else if let Some(finding) = payload["finding"].as_str() {
+            "Address " (sentence(finding).to_lowercase()) ": " (labels::address(&payload["address"]))
+        } @else if let Some(due) = payload["due"].as_str() {
+            "Deadline passed " (labels::instant(due, false))
+            @if let Some(status) = payload["nta_status"].as_str() { "; NTA " (sentence(status).to_lowercase()) }
         } @else if let Some(a) = payload.get("latest_address").filter(|a| !a.is_null()) {
-            "Address: " (labels::address(&a["address"]))
+            "Latest address: " (labels::address(&a["address"]))
         } @else {
             "See the child's record"
         }

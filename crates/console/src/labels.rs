@@ -76,9 +76,13 @@ pub fn heading(field: &str) -> String {
     }
 }
 
-/// `failed_to_appear` as "Failed to appear".
+/// `failed_to_appear` as "Failed to appear" (and `nta` as NTA).
 pub fn sentence(name: &str) -> String {
-    let text = name.replace('_', " ");
+    let text = name
+        .split('_')
+        .map(|w| if w == "nta" { "NTA" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),

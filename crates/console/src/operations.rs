@@ -131,12 +131,7 @@ fn columns(headings: &[&str]) -> Vec<Column> {
     headings
         .iter()
         .enumerate()
-        .map(|(i, h)| Column {
-            heading: (*h).to_owned(),
-            numeric: i + 1 == headings.len(),
-            sort_link: None,
-            sorted: None,
-        })
+        .map(|(i, h)| Column::plain(*h, i + 1 == headings.len()))
         .collect()
 }
 

@@ -14,6 +14,18 @@ pub struct Column {
     pub sorted: Option<&'static str>,
 }
 
+impl Column {
+    /// A column that is not sortable.
+    pub fn plain(heading: impl Into<String>, numeric: bool) -> Column {
+        Column {
+            heading: heading.into(),
+            numeric,
+            sort_link: None,
+            sorted: None,
+        }
+    }
+}
+
 pub fn table(caption: Markup, columns: &[Column], rows: &[Vec<Markup>]) -> Markup {
     html! {
         div class="usa-table-container--scrollable" tabindex="0" role="region" aria-label="Table, scrolls sideways" {
