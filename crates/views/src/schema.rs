@@ -53,14 +53,18 @@ CREATE TABLE IF NOT EXISTS children (
     address_differs_from_eoir INTEGER,
     state TEXT NOT NULL
 );
--- The worklists' lists, each counted and paged from an index holding just
--- its rows: a child's row carries its merged state, so a scan of the table
--- reads the whole store (hundreds of MB at full scale).
-CREATE INDEX IF NOT EXISTS children_with_safety_concerns ON children (a_number)
+-- The worklists' lists, each counted, filtered and paged from an index
+-- holding just its rows and the columns its filters read: a child's row
+-- carries its merged state, so reading the table reads the whole store
+-- (hundreds of MB at full scale).
+CREATE INDEX IF NOT EXISTS children_with_safety_concerns
+    ON children (a_number, agencies, area_of_responsibility, court, open_safety_concerns)
     WHERE open_safety_concerns > 0;
-CREATE INDEX IF NOT EXISTS children_released_missed_hearing ON children (a_number)
+CREATE INDEX IF NOT EXISTS children_released_missed_hearing
+    ON children (a_number, court, last_fta_at, fta_count, released_at)
     WHERE released_at IS NOT NULL AND fta_count > 0;
-CREATE INDEX IF NOT EXISTS children_address_differs ON children (a_number)
+CREATE INDEX IF NOT EXISTS children_address_differs
+    ON children (a_number, court, latest_address_at, court_status, address_differs_from_eoir)
     WHERE court_status = 'open' AND address_differs_from_eoir = 1;
 CREATE INDEX IF NOT EXISTS children_nta_backlog
     ON children (released_at, a_number, area_of_responsibility, court)
