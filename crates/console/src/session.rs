@@ -38,7 +38,10 @@ struct Session {
     csrf: String,
     started: Instant,
     last_seen: Instant,
+    /// Handle to A-number, and back (a worklist page asks for 50 handles;
+    /// a scan of up to 20,000 for each would be on every page view).
     handles: HashMap<String, String>,
+    by_a_number: HashMap<String, String>,
     handle_order: VecDeque<String>,
 }
 
@@ -122,6 +125,7 @@ impl Sessions {
                 started: now,
                 last_seen: now,
                 handles: HashMap::new(),
+                by_a_number: HashMap::new(),
                 handle_order: VecDeque::new(),
             },
         );
@@ -163,15 +167,18 @@ impl Sessions {
         let Some(s) = live.get_mut(&session.id) else {
             return String::new();
         };
-        if let Some((h, _)) = s.handles.iter().find(|(_, a)| a.as_str() == a_number) {
+        if let Some(h) = s.by_a_number.get(a_number) {
             return h.clone();
         }
         let h = letters(24);
         s.handles.insert(h.clone(), a_number.to_owned());
+        s.by_a_number.insert(a_number.to_owned(), h.clone());
         s.handle_order.push_back(h.clone());
         while s.handle_order.len() > MAX_HANDLES {
             if let Some(old) = s.handle_order.pop_front() {
-                s.handles.remove(&old);
+                if let Some(a) = s.handles.remove(&old) {
+                    s.by_a_number.remove(&a);
+                }
             }
         }
         h

@@ -276,6 +276,10 @@ pub async fn list(store: &Store, listing: &Listing) -> Result<(Vec<Listed>, i64)
         .first()
         .and_then(|r| r[0].as_i64())
         .unwrap_or_default();
+    if listing.limit == 0 {
+        // A count only (the inbox's summary): no page to read.
+        return Ok((Vec::new(), total));
+    }
     let limit = param(&mut params, listing.limit.into());
     let offset = param(&mut params, listing.offset.into());
     let rows = store

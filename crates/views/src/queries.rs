@@ -153,6 +153,16 @@ async fn page<T>(
         .first()
         .and_then(|r| r[0].as_i64())
         .unwrap_or(0);
+    if paging.limit == 0 {
+        // A count only (the console's home page, the data-quality
+        // summary): no page to read.
+        return Ok(Page {
+            items: Vec::new(),
+            total,
+            offset: paging.offset,
+            next_offset: (paging.offset < total).then_some(paging.offset),
+        });
+    }
     let mut with_page = list.filter.params;
     with_page.extend(list.select_params);
     let n = with_page.len();
