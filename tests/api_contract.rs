@@ -157,6 +157,12 @@ async fn every_agency_meets_the_documented_contract() {
     let bad = get(&format!("{base}/v1/fta?limit=-1"), Some(orr)).await;
     assert_problem(&doc, &bad, 400, "limit=-1");
     assert_eq!(bad.2["parameter"], "limit");
+    // A misspelt filter is refused, never ignored into an unfiltered list.
+    let typo = get(&format!("{base}/v1/views/hhs_orr?cuort=SFR"), Some(orr)).await;
+    assert_problem(&doc, &typo, 400, "an undeclared parameter");
+    assert_eq!(typo.2["parameter"], "cuort");
+    let detail = typo.2["detail"].as_str().unwrap();
+    assert!(detail.contains("court"), "{detail}");
     let nobody = get(&format!("{base}/v1/children/A999999998"), Some(orr)).await;
     assert_problem(&doc, &nobody, 404, "an unknown child");
     assert_problem(

@@ -82,6 +82,26 @@ impl utoipa::PartialSchema for ExportFile {
 
 impl ToSchema for ExportFile {}
 
+/// An export sent as text. Its schema holds no type: whatever the bytes
+/// are, they are read, and every line that is not a record is answered as
+/// a reject; no body is invalid as a whole. (A `type: string` here would
+/// tell a contract tester that the text `true` is a boolean to refuse.)
+struct ExportText;
+
+impl utoipa::PartialSchema for ExportText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        use utoipa::openapi::schema::{Object, SchemaType};
+        let mut text = Object::with_type(SchemaType::AnyValue);
+        text.description = Some(
+            "The export file's text as it is; each record in it is published or answered as a reject."
+                .to_owned(),
+        );
+        text.into()
+    }
+}
+
+impl ToSchema for ExportText {}
+
 /// Media types an export may be sent as. Others (a multipart form, JSON)
 /// would be read as a file and rejected line by line, so they are refused
 /// whole.
@@ -142,9 +162,9 @@ fn media_type(headers: &HeaderMap) -> Result<(), Problem> {
     ),
     request_body(description = "The export's bytes, as its file.",
         content(
-            (String = "text/csv"),
-            (String = "text/tab-separated-values"),
-            (String = "application/x-ndjson"),
+            (ExportText = "text/csv"),
+            (ExportText = "text/tab-separated-values"),
+            (ExportText = "application/x-ndjson"),
             (ExportFile = "application/octet-stream"),
         )),
     security(("bearer" = [])),

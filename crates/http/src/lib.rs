@@ -8,10 +8,13 @@
 //! - `guard`: bearer tokens, and a rate per token (429 with `Retry-After`).
 //! - `values`: instants as RFC 3339 with milliseconds, enumerations in
 //!   lower case, addresses as one object.
+//! - `declared`: a query parameter the operation does not declare is
+//!   refused, not ignored.
 //! - `doc`: the OpenAPI document's shared parts and its route; `app`: a
 //!   service's routes, document and layers together.
 
 pub mod app;
+pub mod declared;
 pub mod doc;
 pub mod guard;
 pub mod limits;

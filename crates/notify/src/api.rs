@@ -132,9 +132,10 @@ async fn ack(
     }))
 }
 
-/// The acknowledgement's body: none, or an `Ack` as JSON.
+/// The acknowledgement's body: none, or an `Ack` as JSON. Only an empty
+/// body is "none": blanks alone are a JSON document that is not there.
 fn read_ack(headers: &HeaderMap, body: &[u8]) -> Result<Ack, Problem> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+    if body.is_empty() {
         return Ok(Ack::default());
     }
     let json = headers
@@ -297,7 +298,13 @@ mod tests {
                 .unwrap()
                 .follow_up
         );
-        for refused in [&b"[]"[..], b"[true]", b"true", br#"{"follow_up": 1}"#] {
+        for refused in [
+            &b"[]"[..],
+            b"[true]",
+            b"true",
+            b"\t",
+            br#"{"follow_up": 1}"#,
+        ] {
             let p = read_ack(&json, refused).unwrap_err();
             assert_eq!(p.parameter.as_deref(), Some("follow_up"), "{refused:?}");
         }

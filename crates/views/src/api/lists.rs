@@ -23,11 +23,15 @@ use crate::narrow::sortable;
 /// ICE's view: every child ICE knows, with NTA status and age, court
 /// status, next hearing, FTAs and follow-ups, latest address, area of
 /// responsibility, open safety concerns.
+///
+/// Sortable by `a_number`, `area_of_responsibility`, `court`,
+/// `nta_status_at`, `fta_count`, `latest_address_at`,
+/// `open_safety_concerns`.
 #[utoipa::path(
     get,
     path = "/v1/views/ice",
     tag = "views",
-    params(AsOfQuery, PagingQuery),
+    params(IceFilter, SortQuery, AsOfQuery, PagingQuery),
     security(("bearer" = [])),
     responses((status = 200, description = "A page, filtered by the policy's `ice` view.", body = Page<IceChild>))
 )]
