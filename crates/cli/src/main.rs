@@ -1,6 +1,8 @@
 //! `handoff`: one binary for every Handoff service and tool.
 
 mod api_limits;
+#[cfg(feature = "embedded-broker")]
+mod broker_storage_args;
 mod commands;
 mod demo;
 mod demo_tokens;
@@ -27,7 +29,7 @@ enum Command {
     /// Start the whole local stack: broker (unless --brokers), registry,
     /// topics, and the health endpoints; stop with Ctrl-C or SIGTERM.
     Up(commands::up::UpArgs),
-    /// Run the embedded Kafka-protocol broker (Nisshi on SQLite) alone, or migrate an earlier one's file.
+    /// Run the embedded Kafka-protocol broker alone, or migrate an earlier one's file.
     #[cfg(feature = "embedded-broker")]
     Broker(commands::broker::BrokerArgs),
     /// Run the Confluent-compatible schema registry alone.

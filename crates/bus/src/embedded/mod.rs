@@ -1,26 +1,33 @@
-//! The embedded local broker: Nisshi (Apache-2.0, the Kafka wire
-//! protocol; the maintained successor of Tansu) running inside the handoff
-//! process on SQLite in the data directory, so a newcomer needs no JVM and
-//! nothing else installed. Production points `--brokers` at a real Kafka
-//! cluster instead and this is not started.
+//! The embedded local broker: the Kafka wire protocol of Nisshi
+//! (Apache-2.0; the maintained successor of Tansu) inside the handoff
+//! process, so a newcomer needs no JVM and nothing else installed.
+//! Production points `--brokers` at a real Kafka cluster instead and this
+//! is not started.
 //!
-//! The broker does not report the port it bound and has no shutdown
-//! handle of ours: we reserve a free port first, wait until it accepts
-//! connections, and stop it by aborting its task, then wait until the
-//! storage has closed the SQLite file for the next start on it.
+//! Its storage is ours by default (`Engine::Log`: records in segment
+//! files, as Kafka keeps them, see `handoff-log`); the library's SQLite
+//! engine stays selectable for a release. Our own accept loop (`serve`)
+//! binds the port, so the address is known before anyone connects, and
+//! stops on a token; stopping waits until the storage has closed its
+//! SQLite file for the next start on it.
 
+pub mod log_storage;
+pub mod serve;
 pub mod tansu_file;
 
-use std::net::{SocketAddr, TcpListener as StdListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use nisshi_broker::broker::Broker;
-use nisshi_broker::coordinator::group::administrator::Controller;
-use nisshi_storage::ArcDynStorage;
+use handoff_log::Log;
+use nisshi_storage::{ArcDynStorage, StorageContainer};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 use url::Url;
+
+use log_storage::LogStorage;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbeddedError {
@@ -33,58 +40,147 @@ pub enum EmbeddedError {
     NoPort(std::io::Error),
     #[error("the embedded broker failed to start: {0}")]
     Start(String),
-    #[error("the embedded broker did not accept connections on {0} within 30 s; is the port taken? pass another with --broker-port")]
-    NotListening(SocketAddr),
+    #[error("{0} is taken by another program; pass another port with --broker-port, or 0 for any free one")]
+    PortTaken(SocketAddr),
+    #[error("{path} holds the broker data of the SQLite engine (every record a row), which the default log engine does not read; start with --broker-storage sqlite to keep using it")]
+    SqliteEngineData { path: PathBuf },
     #[error("{path} was written by the Tansu 0.6 broker of an earlier Handoff, which this build's broker (Nisshi 0.8) cannot open; nothing was changed. Run `handoff broker migrate --data-dir {dir}` to copy its topics and records, at the same offsets, into a new broker.db (the old file is kept as broker.tansu-0.6.db beside it), so the views' and the notifier's stores stay valid")]
     TansuFile { path: PathBuf, dir: PathBuf },
     #[error("migrating the Tansu 0.6 broker file: {0}")]
     Migrate(String),
 }
 
+/// Where the embedded broker keeps what it is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Records in Handoff's log (`<data>/broker/log/`: segment files of
+    /// batches as produced), topics, groups and committed offsets in
+    /// SQLite beside it (`<data>/broker/state.db`). The default.
+    Log { fsync: Fsync },
+    /// The broker library's SQLite engine, every record a row
+    /// (`<data>/broker.db`): the engine of earlier releases, kept for one
+    /// release for data directories not yet migrated.
+    Sqlite,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::Log {
+            fsync: Fsync::default(),
+        }
+    }
+}
+
+/// When the log's appended batches reach the disk (they reach the OS,
+/// which survives a killed process, before each produce is answered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fsync {
+    /// Before each produce is answered: nothing acknowledged is lost to a
+    /// power cut either, at a disk flush per batch.
+    Always,
+    /// Once a second, as Kafka leaves it to the OS: a power cut may lose
+    /// the last second's acknowledged records.
+    #[default]
+    Interval,
+}
+
+/// How often `Fsync::Interval` flushes.
+const FSYNC_INTERVAL: Duration = Duration::from_secs(1);
+
 pub struct EmbeddedBroker {
     pub addr: SocketAddr,
     /// `127.0.0.1:<port>`, for `bootstrap.servers`.
     pub brokers: String,
+    /// The SQLite file the broker holds open: all of the SQLite engine's
+    /// data, or the log engine's small state.
     pub storage_file: PathBuf,
+    pub engine: Engine,
+    stop: CancellationToken,
     task: Option<JoinHandle<()>>,
+    log: Option<Arc<Log>>,
 }
 
 impl EmbeddedBroker {
-    /// Starts a broker storing in `<data_dir>/broker.db`, listening on
+    /// Starts a broker on the default engine in `data_dir`, listening on
     /// `port` (0 picks a free one).
     pub async fn start(data_dir: &Path, port: u16) -> Result<Self, EmbeddedError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| EmbeddedError::DataDir {
+        Self::start_with(data_dir, port, Engine::default()).await
+    }
+
+    /// Starts a broker on `engine` in `data_dir`.
+    pub async fn start_with(
+        data_dir: &Path,
+        port: u16,
+        engine: Engine,
+    ) -> Result<Self, EmbeddedError> {
+        let data_dir = std::path::absolute(data_dir).map_err(|source| EmbeddedError::DataDir {
             path: data_dir.to_owned(),
             source,
         })?;
-        let port = if port == 0 { free_port()? } else { port };
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let storage_file = std::path::absolute(data_dir.join("broker.db")).map_err(|source| {
-            EmbeddedError::DataDir {
-                path: data_dir.to_owned(),
-                source,
-            }
+        std::fs::create_dir_all(&data_dir).map_err(|source| EmbeddedError::DataDir {
+            path: data_dir.clone(),
+            source,
         })?;
-        let listener = Url::parse(&format!("tcp://127.0.0.1:{port}")).expect("valid url");
-        if tansu_file::is_tansu_file(&storage_file).await? {
-            return Err(EmbeddedError::TansuFile {
-                path: storage_file,
-                dir: data_dir.to_owned(),
-            });
-        }
-        let storage = storage_url(&storage_file)?;
-        let mut broker = build(&listener, &storage).await?;
-        let task = tokio::spawn(async move {
-            if let Err(e) = broker.serve(Instant::now()).await {
-                tracing::error!(error = %e, "embedded broker stopped with an error");
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::AddrInUse => {
+                    EmbeddedError::PortTaken(SocketAddr::from(([127, 0, 0, 1], port)))
+                }
+                _ => EmbeddedError::NoPort(e),
+            })?;
+        let addr = listener.local_addr().map_err(EmbeddedError::NoPort)?;
+        let advertised = Url::parse(&format!("tcp://127.0.0.1:{}", addr.port())).expect("valid url");
+        let sqlite_file = data_dir.join("broker.db");
+        let (storage_file, storage, log) = match engine {
+            Engine::Sqlite => {
+                if tansu_file::is_tansu_file(&sqlite_file).await? {
+                    return Err(EmbeddedError::TansuFile {
+                        path: sqlite_file,
+                        dir: data_dir.clone(),
+                    });
+                }
+                let storage = sqlite_storage(&sqlite_file, &advertised).await?;
+                (sqlite_file, storage, None)
             }
-        });
-        wait_listening(addr).await?;
+            Engine::Log { fsync } => {
+                if sqlite_file.exists() {
+                    return Err(EmbeddedError::SqliteEngineData {
+                        path: sqlite_file,
+                    });
+                }
+                let dir = data_dir.join("broker");
+                let state_file = dir.join("state.db");
+                std::fs::create_dir_all(&dir).map_err(|source| EmbeddedError::DataDir {
+                    path: dir.clone(),
+                    source,
+                })?;
+                let state = sqlite_storage(&state_file, &advertised).await?;
+                let (log, repaired) = Log::open(&dir.join("log"), log_settings(fsync))
+                    .map_err(|e| EmbeddedError::Start(e.to_string()))?;
+                for (topic, partition, cut) in repaired {
+                    tracing::warn!(
+                        topic,
+                        partition,
+                        cut_bytes = cut.cut_bytes,
+                        "the broker's log was cut back to its last whole batch (a crash during a write)"
+                    );
+                }
+                let log = Arc::new(log);
+                let storage: ArcDynStorage = Arc::new(LogStorage::new(state, log.clone()));
+                (state_file, storage, Some(log))
+            }
+        };
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(run(listener, storage, log.clone(), stop.clone()));
         Ok(EmbeddedBroker {
             addr,
             brokers: addr.to_string(),
             storage_file,
+            engine,
+            stop,
             task: Some(task),
+            log,
         })
     }
 
@@ -94,14 +190,79 @@ impl EmbeddedBroker {
         crate::KafkaConfig::new(self.brokers.clone())
     }
 
-    /// Stops the broker and waits until its storage is released.
+    /// Stops the broker, writes its log to the disk, and waits until its
+    /// storage is released.
     pub async fn stop(mut self) {
+        self.stop.cancel();
         if let Some(task) = self.task.take() {
-            task.abort();
             let _ = task.await;
-            wait_released(&self.storage_file).await;
         }
+        if let Some(log) = self.log.take() {
+            if let Err(e) = log.sync_all() {
+                tracing::error!(error = %e, "the broker's log could not be written to the disk at stop");
+            }
+        }
+        wait_released(&self.storage_file).await;
     }
+}
+
+/// Serves until `stop`, flushing the log on `Fsync::Interval`'s schedule.
+async fn run(
+    listener: tokio::net::TcpListener,
+    storage: ArcDynStorage,
+    log: Option<Arc<Log>>,
+    stop: CancellationToken,
+) {
+    let flusher = log
+        .filter(|log| log.settings().fsync != handoff_log::Fsync::Always)
+        .map(|log| {
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(FSYNC_INTERVAL);
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        () = stop.cancelled() => return,
+                    }
+                    let log = log.clone();
+                    let synced = tokio::task::spawn_blocking(move || log.sync_all()).await;
+                    if let Ok(Err(e)) = synced {
+                        tracing::error!(error = %e, "the broker's log could not be written to the disk");
+                    }
+                }
+            })
+        });
+    if let Err(e) = serve::serve(listener, storage, stop).await {
+        tracing::error!(error = %e, "embedded broker stopped with an error");
+    }
+    if let Some(flusher) = flusher {
+        let _ = flusher.await;
+    }
+}
+
+fn log_settings(fsync: Fsync) -> handoff_log::Settings {
+    handoff_log::Settings {
+        fsync: match fsync {
+            Fsync::Always => handoff_log::Fsync::Always,
+            Fsync::Interval => handoff_log::Fsync::Interval(FSYNC_INTERVAL),
+        },
+        ..handoff_log::Settings::default()
+    }
+}
+
+/// The broker library's SQLite engine on `file`.
+async fn sqlite_storage(file: &Path, advertised: &Url) -> Result<ArcDynStorage, EmbeddedError> {
+    let mut builder = StorageContainer::builder()
+        .node_id(serve::NODE_ID)
+        .cluster_id(serve::CLUSTER_ID)
+        .advertised_listener(advertised.clone())
+        .storage(storage_url(file)?)
+        .silent(true);
+    builder.with_factory(Arc::new(nisshi_storage_sql::LiteEngineFactory));
+    builder
+        .build()
+        .await
+        .map_err(|e| EmbeddedError::Start(e.to_string()))
 }
 
 /// Waits until no file descriptor of this process refers to the broker's
@@ -139,34 +300,14 @@ async fn wait_released(file: &Path) {
 
 impl Drop for EmbeddedBroker {
     fn drop(&mut self) {
+        self.stop.cancel();
         if let Some(task) = &self.task {
             task.abort();
         }
     }
 }
 
-async fn build(
-    listener: &Url,
-    storage: &Url,
-) -> Result<Broker<Controller<ArcDynStorage>, ArcDynStorage>, EmbeddedError> {
-    Broker::<Controller<ArcDynStorage>, ArcDynStorage>::builder()
-        .node_id(111)
-        .cluster_id("handoff-local")
-        .incarnation_id(uuid::Uuid::now_v7())
-        .advertised_listener(listener.clone())
-        .storage(storage.clone())
-        .listener(listener.clone())
-        .silent(true)
-        .build()
-        .await
-        .map_err(|e| EmbeddedError::Start(e.to_string()))
-}
 
-fn free_port() -> Result<u16, EmbeddedError> {
-    let listener = StdListener::bind("127.0.0.1:0").map_err(EmbeddedError::NoPort)?;
-    let port = listener.local_addr().map_err(EmbeddedError::NoPort)?.port();
-    Ok(port)
-}
 
 /// The broker resolves a `sqlite:` URL's path against the current
 /// directory, so an absolute file is given as a path relative to it.
@@ -182,13 +323,3 @@ fn storage_url(file: &Path) -> Result<Url, EmbeddedError> {
         .map_err(|e| EmbeddedError::Start(format!("storage url: {e}")))
 }
 
-async fn wait_listening(addr: SocketAddr) -> Result<(), EmbeddedError> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if tokio::net::TcpStream::connect(addr).await.is_ok() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    Err(EmbeddedError::NotListening(addr))
-}

@@ -21,7 +21,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
-use super::{EmbeddedBroker, EmbeddedError};
+use super::{EmbeddedBroker, EmbeddedError, Engine};
 
 /// Where the Tansu file is kept after a migration.
 pub const KEPT_AS: &str = "broker.tansu-0.6.db";
@@ -82,7 +82,7 @@ pub async fn migrate(data_dir: &Path) -> Result<Migrated, EmbeddedError> {
     }
     let old = open(&old_file).await?;
     let topics = old_topics(&old, &old_file).await?;
-    let broker = EmbeddedBroker::start(&work, 0).await?;
+    let broker = EmbeddedBroker::start_with(&work, 0, Engine::Sqlite).await?;
     let copied = copy(&old, &old_file, &topics, &broker).await;
     broker.stop().await;
     let migrated = match copied {

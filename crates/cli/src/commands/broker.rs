@@ -16,12 +16,15 @@ use crate::shutdown;
 pub struct BrokerArgs {
     #[command(subcommand)]
     pub action: Option<BrokerAction>,
-    /// Where the broker keeps its SQLite file (broker.db).
+    /// Where the broker keeps its files (broker/, or broker.db for the
+    /// SQLite engine).
     #[arg(long, env = "HANDOFF_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 9092)]
     pub port: u16,
+    #[command(flatten)]
+    pub storage: crate::broker_storage_args::BrokerStorageArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -52,10 +55,12 @@ pub async fn run(args: BrokerArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let stop = shutdown::on_signal();
-    let broker = EmbeddedBroker::start(&args.data_dir, args.port).await?;
+    let engine = args.storage.engine();
+    let broker = EmbeddedBroker::start_with(&args.data_dir, args.port, engine).await?;
     println!(
-        "broker    {} (embedded Nisshi, {})",
+        "broker    {} (embedded, {}, {})",
         broker.brokers,
+        crate::broker_storage_args::describe(engine),
         broker.storage_file.display()
     );
     println!("Ctrl-C to stop.");

@@ -34,6 +34,9 @@ pub struct UpArgs {
     /// Port of the embedded broker on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 9092)]
     pub broker_port: u16,
+    #[cfg(feature = "embedded-broker")]
+    #[command(flatten)]
+    pub broker_storage: crate::broker_storage_args::BrokerStorageArgs,
     /// Where the schema registry listens.
     #[arg(long, default_value = "127.0.0.1:8081")]
     pub registry_listen: SocketAddr,
@@ -85,18 +88,27 @@ pub async fn run(mut args: UpArgs, log_file: Option<PathBuf>) -> Result<ExitCode
         None => {
             #[cfg(feature = "embedded-broker")]
             {
-                let broker =
-                    handoff_bus::embedded::EmbeddedBroker::start(&args.data_dir, args.broker_port)
-                        .await
-                        .context("starting the embedded broker")?;
+                let engine = args.broker_storage.engine();
+                let broker = handoff_bus::embedded::EmbeddedBroker::start_with(
+                    &args.data_dir,
+                    args.broker_port,
+                    engine,
+                )
+                .await
+                .context("starting the embedded broker")?;
                 let mut kafka = broker.kafka_config();
                 args.kafka.apply(&mut kafka)?;
                 // Named as the other files are, inside the data directory
                 // as given (the broker itself holds the absolute path).
+                let files = match engine {
+                    handoff_bus::embedded::Engine::Sqlite => args.data_dir.join("broker.db"),
+                    handoff_bus::embedded::Engine::Log { .. } => args.data_dir.join("broker"),
+                };
                 println!(
-                    "broker    {} (embedded Nisshi, {})",
+                    "broker    {} (embedded, {}, {})",
                     broker.brokers,
-                    args.data_dir.join("broker.db").display()
+                    crate::broker_storage_args::describe(engine),
+                    files.display()
                 );
                 embedded = Some(broker);
                 kafka

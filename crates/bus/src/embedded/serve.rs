@@ -1,0 +1,83 @@
+//! The embedded broker's accept loop: each connection served by the
+//! broker library's Kafka protocol service (`nisshi_broker::service`)
+//! over the storage we give it. The library's own `Broker` builds its
+//! storage from a URL among the engines it knows, so an engine of ours
+//! needs a loop of ours; it also lets us bind the port ourselves (no race
+//! for a "free" port) and stop it with a token.
+
+use std::time::{Duration, SystemTime};
+
+use nisshi_broker::coordinator::group::administrator::{Controller, GroupCoordinatorConfig};
+use nisshi_broker::service::services;
+use nisshi_storage::{ArcDynStorage, BrokerRegistrationRequest, Storage};
+use rama::extensions::Extensions;
+use rama::tcp::TcpStream;
+use rama::Service;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::EmbeddedError;
+
+/// Kafka's `node.id` for the one broker.
+pub const NODE_ID: i32 = 111;
+pub const CLUSTER_ID: &str = "handoff-local";
+/// How often the storage's maintenance runs (the library's default).
+const MAINTENANCE: Duration = Duration::from_secs(600);
+
+/// Registers the broker with `storage`, then serves connections on
+/// `listener` until `stop` is cancelled; then waits for the connections'
+/// tasks to end, so the storage is free when this returns.
+pub async fn serve(
+    listener: TcpListener,
+    storage: ArcDynStorage,
+    stop: CancellationToken,
+) -> Result<(), EmbeddedError> {
+    storage
+        .register_broker(BrokerRegistrationRequest {
+            broker_id: NODE_ID,
+            cluster_id: CLUSTER_ID.to_owned(),
+            incarnation_id: uuid::Uuid::now_v7(),
+            rack: None,
+        })
+        .await
+        .map_err(|e| EmbeddedError::Start(e.to_string()))?;
+    let groups = Controller::new(storage.clone(), GroupCoordinatorConfig::default());
+    let mut connections = JoinSet::new();
+    let mut maintenance = tokio::time::interval(MAINTENANCE);
+    maintenance.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of file descriptors and the like: say so, and
+                        // do not spin.
+                        tracing::error!(error = %e, "the embedded broker could not accept a connection");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let service = services(CLUSTER_ID, groups.clone(), storage.clone(), None)
+                    .map_err(|e| EmbeddedError::Start(e.to_string()))?;
+                connections.spawn(async move {
+                    let stream = TcpStream::from_tokio_tcp_stream(stream, Extensions::default());
+                    if let Err(e) = service.serve(stream).await {
+                        tracing::debug!(%peer, error = ?e, "a broker connection ended");
+                    }
+                });
+            }
+            _ = maintenance.tick() => {
+                if let Err(e) = storage.maintain(SystemTime::now()).await {
+                    tracing::warn!(error = %e, "the broker's storage maintenance failed");
+                }
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            () = stop.cancelled() => break,
+        }
+    }
+    connections.shutdown().await;
+    Ok(())
+}
