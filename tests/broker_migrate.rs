@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use handoff_bus::embedded::{tansu_file, EmbeddedBroker, EmbeddedError};
+use handoff_bus::embedded::{tansu_file, EmbeddedBroker, EmbeddedError, Engine};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
@@ -185,7 +185,11 @@ async fn a_tansu_file_is_refused_untouched_then_migrated_at_the_same_offsets() {
         "the old file is kept as it was"
     );
 
-    let broker = EmbeddedBroker::start(dir.path(), 0).await.unwrap();
+    // The migration writes the SQLite engine's file, which that engine
+    // then serves.
+    let broker = EmbeddedBroker::start_with(dir.path(), 0, Engine::Sqlite)
+        .await
+        .unwrap();
     let kafka = broker.kafka_config();
     let read = tokio::task::spawn_blocking(move || {
         let mut read = BTreeMap::new();

@@ -144,6 +144,12 @@ impl EmbeddedBroker {
                 (sqlite_file, storage, None)
             }
             Engine::Log { fsync } => {
+                if tansu_file::is_tansu_file(&sqlite_file).await? {
+                    return Err(EmbeddedError::TansuFile {
+                        path: sqlite_file,
+                        dir: data_dir.clone(),
+                    });
+                }
                 if sqlite_file.exists() {
                     return Err(EmbeddedError::SqliteEngineData {
                         path: sqlite_file,
