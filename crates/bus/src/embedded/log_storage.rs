@@ -36,15 +36,14 @@ use nisshi_sans_io::{
     record::{deflated, inflated},
     to_system_time, to_timestamp,
     txn_offset_commit_response::TxnOffsetCommitResponseTopic,
-    ConfigResource, ErrorCode, IsolationLevel, ListOffset,
-    ScramMechanism,
+    ConfigResource, ErrorCode, IsolationLevel, ListOffset, ScramMechanism,
 };
 use nisshi_storage::{
-    delete_records_cutoff, max_message_bytes, ArcDynStorage, BrokerRegistrationRequest,
-    Error, GroupDetail, ListOffsetResponse, MetadataResponse, NamedGroupDetail,
-    OffsetCommitRequest, OffsetStage, ProducerIdResponse, Result, ScramCredential, Storage,
-    TopicId, Topition, TxnAddPartitionsRequest, TxnAddPartitionsResponse,
-    TxnOffsetCommitRequest, UpdateError, Version, DELETE_RECORDS_INVALID_LOW_WATERMARK,
+    delete_records_cutoff, max_message_bytes, ArcDynStorage, BrokerRegistrationRequest, Error,
+    GroupDetail, ListOffsetResponse, MetadataResponse, NamedGroupDetail, OffsetCommitRequest,
+    OffsetStage, ProducerIdResponse, Result, ScramCredential, Storage, TopicId, Topition,
+    TxnAddPartitionsRequest, TxnAddPartitionsResponse, TxnOffsetCommitRequest, UpdateError,
+    Version, DELETE_RECORDS_INVALID_LOW_WATERMARK,
 };
 use url::Url;
 use uuid::Uuid;
@@ -334,7 +333,9 @@ impl Storage for LogStorage {
         retention_time_ms: Option<Duration>,
         offsets: &[(Topition, OffsetCommitRequest)],
     ) -> Result<Vec<(Topition, ErrorCode)>> {
-        self.inner.offset_commit(group_id, retention_time_ms, offsets).await
+        self.inner
+            .offset_commit(group_id, retention_time_ms, offsets)
+            .await
     }
 
     async fn offset_fetch(
@@ -343,7 +344,9 @@ impl Storage for LogStorage {
         topics: &[Topition],
         require_stable: Option<bool>,
     ) -> Result<BTreeMap<Topition, i64>> {
-        self.inner.offset_fetch(group_id, topics, require_stable).await
+        self.inner
+            .offset_fetch(group_id, topics, require_stable)
+            .await
     }
 
     async fn committed_offset_topitions(&self, group_id: &str) -> Result<BTreeMap<Topition, i64>> {
@@ -360,7 +363,9 @@ impl Storage for LogStorage {
         mechanism: ScramMechanism,
         credential: ScramCredential,
     ) -> Result<()> {
-        self.inner.upsert_user_scram_credential(user, mechanism, credential).await
+        self.inner
+            .upsert_user_scram_credential(user, mechanism, credential)
+            .await
     }
 
     async fn delete_user_scram_credential(
@@ -368,7 +373,9 @@ impl Storage for LogStorage {
         user: &str,
         mechanism: ScramMechanism,
     ) -> Result<()> {
-        self.inner.delete_user_scram_credential(user, mechanism).await
+        self.inner
+            .delete_user_scram_credential(user, mechanism)
+            .await
     }
 
     async fn user_scram_credential(
@@ -404,7 +411,9 @@ impl Storage for LogStorage {
         group_ids: Option<&[String]>,
         include_authorized_operations: bool,
     ) -> Result<Vec<NamedGroupDetail>> {
-        self.inner.describe_groups(group_ids, include_authorized_operations).await
+        self.inner
+            .describe_groups(group_ids, include_authorized_operations)
+            .await
     }
 
     async fn describe_topic_partitions(
@@ -413,7 +422,9 @@ impl Storage for LogStorage {
         partition_limit: i32,
         cursor: Option<Topition>,
     ) -> Result<Vec<DescribeTopicPartitionsResponseTopic>> {
-        self.inner.describe_topic_partitions(topics, partition_limit, cursor).await
+        self.inner
+            .describe_topic_partitions(topics, partition_limit, cursor)
+            .await
     }
 
     async fn group_with_version(&self, group_id: &str) -> Result<Option<(GroupDetail, Version)>> {
@@ -436,7 +447,14 @@ impl Storage for LogStorage {
         producer_id: Option<i64>,
         producer_epoch: Option<i16>,
     ) -> Result<ProducerIdResponse> {
-        self.inner.init_producer(transaction_id, transaction_timeout_ms, producer_id, producer_epoch).await
+        self.inner
+            .init_producer(
+                transaction_id,
+                transaction_timeout_ms,
+                producer_id,
+                producer_epoch,
+            )
+            .await
     }
 
     async fn txn_add_offsets(
@@ -446,7 +464,9 @@ impl Storage for LogStorage {
         producer_epoch: i16,
         group_id: &str,
     ) -> Result<ErrorCode> {
-        self.inner.txn_add_offsets(transaction_id, producer_id, producer_epoch, group_id).await
+        self.inner
+            .txn_add_offsets(transaction_id, producer_id, producer_epoch, group_id)
+            .await
     }
 
     async fn txn_add_partitions(
@@ -470,7 +490,9 @@ impl Storage for LogStorage {
         producer_epoch: i16,
         committed: bool,
     ) -> Result<ErrorCode> {
-        self.inner.txn_end(transaction_id, producer_id, producer_epoch, committed).await
+        self.inner
+            .txn_end(transaction_id, producer_id, producer_epoch, committed)
+            .await
     }
 
     async fn maintain_transactions(&self, now: SystemTime) -> Result<()> {
@@ -483,7 +505,9 @@ impl Storage for LogStorage {
         offset: i64,
         last_stable_offset: i64,
     ) -> Result<Vec<AbortedTransaction>> {
-        self.inner.aborted_transactions(topition, offset, last_stable_offset).await
+        self.inner
+            .aborted_transactions(topition, offset, last_stable_offset)
+            .await
     }
 
     async fn cluster_id(&self) -> Result<String> {

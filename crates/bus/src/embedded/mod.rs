@@ -130,7 +130,8 @@ impl EmbeddedBroker {
                 _ => EmbeddedError::NoPort(e),
             })?;
         let addr = listener.local_addr().map_err(EmbeddedError::NoPort)?;
-        let advertised = Url::parse(&format!("tcp://127.0.0.1:{}", addr.port())).expect("valid url");
+        let advertised =
+            Url::parse(&format!("tcp://127.0.0.1:{}", addr.port())).expect("valid url");
         let sqlite_file = data_dir.join("broker.db");
         let (storage_file, storage, log) = match engine {
             Engine::Sqlite => {
@@ -151,9 +152,7 @@ impl EmbeddedBroker {
                     });
                 }
                 if sqlite_file.exists() {
-                    return Err(EmbeddedError::SqliteEngineData {
-                        path: sqlite_file,
-                    });
+                    return Err(EmbeddedError::SqliteEngineData { path: sqlite_file });
                 }
                 let dir = data_dir.join("broker");
                 let state_file = dir.join("state.db");
@@ -313,8 +312,6 @@ impl Drop for EmbeddedBroker {
     }
 }
 
-
-
 /// The broker resolves a `sqlite:` URL's path against the current
 /// directory, so an absolute file is given as a path relative to it.
 fn storage_url(file: &Path) -> Result<Url, EmbeddedError> {
@@ -328,4 +325,3 @@ fn storage_url(file: &Path) -> Result<Url, EmbeddedError> {
     Url::parse(&format!("sqlite:{path}"))
         .map_err(|e| EmbeddedError::Start(format!("storage url: {e}")))
 }
-
