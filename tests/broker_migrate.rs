@@ -1,7 +1,8 @@
 //! A data directory of an earlier Handoff, whose embedded broker was Tansu
 //! 0.6: the new broker refuses its `broker.db` with a way forward and
 //! leaves it untouched, and `migrate` copies every record, key, value,
-//! timestamp and header to the same offsets of a new file.
+//! timestamp and header to the same offsets of a new file, in the SQLite
+//! engine's layout, which the second step carries into the log engine.
 //!
 //! The old file is built here in Tansu 0.6's table layout (the columns the
 //! migration reads), with synthetic records.
@@ -10,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use handoff_bus::embedded::{tansu_file, EmbeddedBroker, EmbeddedError, Engine};
+use handoff_bus::embedded::{sqlite_engine, tansu_file, EmbeddedBroker, EmbeddedError, Engine};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
@@ -135,6 +136,24 @@ fn read_partition(kafka: &handoff_bus::KafkaConfig, topic: &str, partition: i32)
     out
 }
 
+/// Every partition the migrations carry, as the broker serves them.
+async fn read_migrated(broker: &EmbeddedBroker) -> BTreeMap<(&'static str, i32), Vec<Row>> {
+    let kafka = broker.kafka_config();
+    tokio::task::spawn_blocking(move || {
+        let mut read = BTreeMap::new();
+        for p in 0..3 {
+            read.insert(
+                ("handoff.ice.v1", p),
+                read_partition(&kafka, "handoff.ice.v1", p),
+            );
+        }
+        read.insert(("_schemas", 0), read_partition(&kafka, "_schemas", 0));
+        read
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tansu_file_is_refused_untouched_then_migrated_at_the_same_offsets() {
     let dir = tempfile::tempdir().unwrap();
@@ -190,20 +209,7 @@ async fn a_tansu_file_is_refused_untouched_then_migrated_at_the_same_offsets() {
     let broker = EmbeddedBroker::start_with(dir.path(), 0, Engine::Sqlite)
         .await
         .unwrap();
-    let kafka = broker.kafka_config();
-    let read = tokio::task::spawn_blocking(move || {
-        let mut read = BTreeMap::new();
-        for p in 0..3 {
-            read.insert(
-                ("handoff.ice.v1", p),
-                read_partition(&kafka, "handoff.ice.v1", p),
-            );
-        }
-        read.insert(("_schemas", 0), read_partition(&kafka, "_schemas", 0));
-        read
-    })
-    .await
-    .unwrap();
+    let read = read_migrated(&broker).await;
     for p in 0..3 {
         assert_eq!(
             read[&("handoff.ice.v1", p)],
@@ -212,6 +218,39 @@ async fn a_tansu_file_is_refused_untouched_then_migrated_at_the_same_offsets() {
         );
     }
     assert_eq!(read[&("_schemas", 0)], schemas[0]);
+    broker.stop().await;
+
+    // The default engine, the log, refuses the SQLite engine's file with
+    // the way forward, and the second step carries it into the log.
+    let refused = EmbeddedBroker::start(dir.path(), 0).await;
+    let Err(error) = refused else {
+        panic!("the log engine opened the SQLite engine's file")
+    };
+    assert!(
+        matches!(error, EmbeddedError::SqliteEngineData { .. }),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("handoff broker migrate"),
+        "{error}"
+    );
+    let migrated = sqlite_engine::migrate(dir.path()).await.unwrap();
+    assert_eq!(
+        migrated,
+        sqlite_engine::Migrated {
+            topics: 2,
+            partitions: 4,
+            records: 5 + 8 + 11 + 4,
+        }
+    );
+    assert!(dir.path().join(sqlite_engine::KEPT_AS).exists());
+    assert!(!dir.path().join("broker.db").exists());
+    let broker = EmbeddedBroker::start(dir.path(), 0).await.unwrap();
+    let in_log = read_migrated(&broker).await;
+    assert_eq!(
+        in_log, read,
+        "every record, key, timestamp and header at its offset"
+    );
     broker.stop().await;
 }
 

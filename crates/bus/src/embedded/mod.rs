@@ -13,6 +13,7 @@
 
 pub mod log_storage;
 pub mod serve;
+pub mod sqlite_engine;
 pub mod tansu_file;
 
 use std::net::SocketAddr;
@@ -42,9 +43,9 @@ pub enum EmbeddedError {
     Start(String),
     #[error("{0} is taken by another program; pass another port with --broker-port, or 0 for any free one")]
     PortTaken(SocketAddr),
-    #[error("{path} holds the broker data of the SQLite engine (every record a row), which the default log engine does not read; start with --broker-storage sqlite to keep using it")]
-    SqliteEngineData { path: PathBuf },
-    #[error("{path} was written by the Tansu 0.6 broker of an earlier Handoff, which this build's broker (Nisshi 0.8) cannot open; nothing was changed. Run `handoff broker migrate --data-dir {dir}` to copy its topics and records, at the same offsets, into a new broker.db (the old file is kept as broker.tansu-0.6.db beside it), so the views' and the notifier's stores stay valid")]
+    #[error("{path} holds the broker data of the SQLite engine (every record a row), which the default log engine does not read; nothing was changed. Run `handoff broker migrate --data-dir {dir}` to copy its topics and records, at the same offsets, into the log engine (the old file is kept as broker.sqlite-engine.db), or start with --broker-storage sqlite to keep using it")]
+    SqliteEngineData { path: PathBuf, dir: PathBuf },
+    #[error("{path} was written by the Tansu 0.6 broker of an earlier Handoff, which this build's broker (Nisshi 0.8) cannot open; nothing was changed. Run `handoff broker migrate --data-dir {dir}` to copy its topics and records, at the same offsets, into the log engine (the old file is kept as broker.tansu-0.6.db beside it), so the views' and the notifier's stores stay valid")]
     TansuFile { path: PathBuf, dir: PathBuf },
     #[error("migrating the Tansu 0.6 broker file: {0}")]
     Migrate(String),
@@ -152,7 +153,10 @@ impl EmbeddedBroker {
                     });
                 }
                 if sqlite_file.exists() {
-                    return Err(EmbeddedError::SqliteEngineData { path: sqlite_file });
+                    return Err(EmbeddedError::SqliteEngineData {
+                        path: sqlite_file,
+                        dir: data_dir.clone(),
+                    });
                 }
                 let dir = data_dir.join("broker");
                 let state_file = dir.join("state.db");

@@ -33,15 +33,7 @@ pub async fn serve(
     storage: ArcDynStorage,
     stop: CancellationToken,
 ) -> Result<(), EmbeddedError> {
-    storage
-        .register_broker(BrokerRegistrationRequest {
-            broker_id: NODE_ID,
-            cluster_id: CLUSTER_ID.to_owned(),
-            incarnation_id: uuid::Uuid::now_v7(),
-            rack: None,
-        })
-        .await
-        .map_err(|e| EmbeddedError::Start(e.to_string()))?;
+    register(&storage).await?;
     let groups = Controller::new(storage.clone(), GroupCoordinatorConfig::default());
     let mut connections = JoinSet::new();
     let mut maintenance = tokio::time::interval(MAINTENANCE);
@@ -80,4 +72,18 @@ pub async fn serve(
     }
     connections.shutdown().await;
     Ok(())
+}
+
+/// Registers the one broker with `storage`: the SQLite engine keeps its
+/// topics under the cluster this creates, so nothing can be stored before.
+pub async fn register(storage: &impl Storage) -> Result<(), EmbeddedError> {
+    storage
+        .register_broker(BrokerRegistrationRequest {
+            broker_id: NODE_ID,
+            cluster_id: CLUSTER_ID.to_owned(),
+            incarnation_id: uuid::Uuid::now_v7(),
+            rack: None,
+        })
+        .await
+        .map_err(|e| EmbeddedError::Start(e.to_string()))
 }
