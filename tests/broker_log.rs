@@ -239,3 +239,71 @@ async fn a_torn_segment_tail_is_cut_back_when_the_broker_starts() {
     assert_eq!(log[&(0, 50)], "after");
     broker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offsets_by_time_are_the_first_at_or_after_it_in_every_partition() {
+    handoff_e2e::init_logging();
+    let dir = tempfile::tempdir().unwrap();
+    let broker = EmbeddedBroker::start(dir.path(), 0).await.unwrap();
+    create_topic(&broker.brokers).await;
+    let producer: FutureProducer = config(&broker.brokers).create().unwrap();
+    // Partition p gets records 0..30 stamped base + 10 * i + p, in order
+    // but with one step back, as producers' clocks may.
+    let base = 1_700_000_000_000i64;
+    let stamp = |p: i32, i: i64| {
+        let t = base + 10 * i + i64::from(p);
+        if i == 20 {
+            t - 25
+        } else {
+            t
+        }
+    };
+    for i in 0..30 {
+        for p in 0..PARTITIONS {
+            producer
+                .send(
+                    FutureRecord::to(TOPIC)
+                        .partition(p)
+                        .key("k")
+                        .payload("v")
+                        .timestamp(stamp(p, i)),
+                    Duration::from_secs(10),
+                )
+                .await
+                .unwrap();
+        }
+    }
+    drop(producer);
+    let brokers = broker.brokers.clone();
+    let answers = tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = config(&brokers)
+            .set("group.id", "by-time")
+            .create()
+            .unwrap();
+        let mut answers = Vec::new();
+        for at in [base - 1, base + 55, base + 195, base + 291, base + 10_000] {
+            let mut tpl = TopicPartitionList::new();
+            for p in 0..PARTITIONS {
+                tpl.add_partition_offset(TOPIC, p, Offset::Offset(at))
+                    .unwrap();
+            }
+            let found = consumer
+                .offsets_for_times(tpl, Duration::from_secs(10))
+                .unwrap();
+            for e in found.elements() {
+                answers.push((at, e.partition(), e.offset()));
+            }
+        }
+        answers
+    })
+    .await
+    .unwrap();
+    assert_eq!(answers.len(), 15);
+    for (at, p, offset) in answers {
+        // The first record, in offset order, whose stamp is at or after.
+        let expected = (0..30).find(|i| stamp(p, *i) >= at);
+        let expected = expected.map_or(Offset::End, Offset::Offset);
+        assert_eq!(offset, expected, "partition {p} at {}", at - base);
+    }
+    broker.stop().await;
+}
