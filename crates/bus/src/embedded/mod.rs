@@ -47,7 +47,7 @@ pub enum EmbeddedError {
     SqliteEngineData { path: PathBuf, dir: PathBuf },
     #[error("{path} was written by the Tansu 0.6 broker of an earlier Handoff, which this build's broker (Nisshi 0.8) cannot open; nothing was changed. Run `handoff broker migrate --data-dir {dir}` to copy its topics and records, at the same offsets, into the log engine (the old file is kept as broker.tansu-0.6.db beside it), so the views' and the notifier's stores stay valid")]
     TansuFile { path: PathBuf, dir: PathBuf },
-    #[error("migrating the Tansu 0.6 broker file: {0}")]
+    #[error("migrating the broker's data: {0}")]
     Migrate(String),
 }
 
