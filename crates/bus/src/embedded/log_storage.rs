@@ -115,6 +115,16 @@ fn lock(partition: &SharedPartition) -> std::sync::MutexGuard<'_, handoff_log::P
         .expect("a partition's lock is never held across a panic")
 }
 
+/// A partition's offsets as the broker reports them. No transactions:
+/// everything written is stable.
+fn stage_of(p: &handoff_log::Partition) -> OffsetStage {
+    OffsetStage {
+        last_stable: p.next_offset(),
+        high_watermark: p.next_offset(),
+        log_start: p.log_start(),
+    }
+}
+
 /// The log's errors as the broker answers them.
 fn storage_error(e: LogError) -> Error {
     match e {
@@ -167,11 +177,7 @@ impl Storage for LogStorage {
                     Err(e) => return Err(e),
                     Ok(partition) => {
                         let mut p = lock(&partition);
-                        let stage = OffsetStage {
-                            last_stable: p.next_offset(),
-                            high_watermark: p.next_offset(),
-                            log_start: p.log_start(),
-                        };
+                        let stage = stage_of(&p);
                         match delete_records_cutoff(requested.offset, &stage) {
                             Err(code) => (code, DELETE_RECORDS_INVALID_LOW_WATERMARK),
                             Ok(cutoff) => (
@@ -255,13 +261,8 @@ impl Storage for LogStorage {
 
     async fn offset_stage(&self, topition: &Topition) -> Result<OffsetStage> {
         let partition = self.partition(topition).await?;
-        let p = lock(&partition);
-        // No transactions: everything written is stable.
-        Ok(OffsetStage {
-            last_stable: p.next_offset(),
-            high_watermark: p.next_offset(),
-            log_start: p.log_start(),
-        })
+        let stage = stage_of(&lock(&partition));
+        Ok(stage)
     }
 
     async fn list_offsets(
