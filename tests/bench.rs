@@ -51,16 +51,17 @@ fn the_quick_bench_runs_and_writes_every_figure_beside_its_peer() {
     }
     assert!(md.contains("say") && md.contains("(the same)"), "{md}");
     // Latency at each rate: every FTA delivered, percentiles in order.
-    for rate in ["100", "1000", "5000"] {
+    for rate in ["100", "1000", "2000"] {
         let cells = row(&md, &format!("| {rate} |"));
         assert_eq!(cells[4], cells[5], "every FTA reached ORR: {md}");
         positive(&cells[6..=8], &md);
         let p: Vec<f64> = cells[6..=8].iter().map(|c| c.parse().unwrap()).collect();
         assert!(p[0] <= p[1] && p[1] <= p[2], "p50 <= p99 <= max: {md}");
     }
-    // Memory and the scale curve for the quick size.
+    // Memory (the broker's too) and the scale curve for the quick size.
     let cells = row(&md, "| 200 | ");
-    positive(&cells[2..=7], &md);
+    positive(&cells[2..=8], &md);
+    assert!(md.contains("The three adapters together: "), "{md}");
     assert!(md.contains("## Scale curve"), "{md}");
     assert!(md.contains("## Where the time goes"), "{md}");
     // The console's pages, each with p50 <= p99 <= max, the worklists and
@@ -81,6 +82,19 @@ fn the_quick_bench_runs_and_writes_every_figure_beside_its_peer() {
     }
     let verdict = row(&md, "| `/worklists/eoir-address-differs` | DOJ_EOIR |")[7];
     assert!(["met", "missed"].contains(&verdict), "{md}");
+    // The broker's engines on the same records: both ways, with the
+    // broker's peak, and the one to the other.
+    assert!(
+        md.contains("## Broker: the log engine against the SQLite engine (200 children"),
+        "{md}"
+    );
+    for engine in ["SQLite engine", "log engine"] {
+        positive(&row(&md, &format!("| {engine} |"))[2..=6], &md);
+    }
+    assert!(
+        md.contains("The log engine to the SQLite engine: produce "),
+        "{md}"
+    );
 
     // The same figures as JSON beside it; measuring one part again keeps
     // the others from it, and each part says which run it comes from.

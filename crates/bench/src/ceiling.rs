@@ -39,6 +39,15 @@ impl Rate {
     pub fn per_second(&self) -> f64 {
         self.records as f64 / self.seconds.max(1e-9)
     }
+
+    /// This run and `then`, one after the other, as one.
+    pub fn and(self, then: Rate) -> Rate {
+        Rate {
+            records: self.records + then.records,
+            bytes: self.bytes + then.bytes,
+            seconds: self.seconds + then.seconds,
+        }
+    }
 }
 
 fn kafka_error(what: &str) -> impl Fn(KafkaError) -> BenchError + '_ {

@@ -23,10 +23,10 @@ use crate::scale::say;
 use crate::stack::{args, BenchStack};
 use crate::{write, BenchError, Scale};
 
-/// The rates asked for, in events/s of mixed traffic: the three,
-/// and two between the last two to find where this machine stops keeping
-/// up.
-pub const RATES: [u64; 5] = [100, 1_000, 2_000, 3_000, 5_000];
+/// The rates asked for, in events/s of mixed traffic: 1,000 (the p99
+/// target), 10,000 (the rate that must be sustained) and steps between and
+/// beyond them to find where this machine stops keeping up.
+pub const RATES: [u64; 6] = [100, 1_000, 2_000, 5_000, 10_000, 20_000];
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LatencyFigures {
@@ -145,9 +145,11 @@ pub async fn run(
     dir: &std::path::Path,
     scale: Scale,
 ) -> Result<(Vec<LatencyFigures>, f64), BenchError> {
-    let seconds = match scale {
-        Scale::Quick => 2,
-        Scale::Full => 30,
+    // The smoke run stops at 2,000 events/s: a debug build on a loaded
+    // CI machine is not what the higher rates are for.
+    let (seconds, rates) = match scale {
+        Scale::Quick => (2, &RATES[..3]),
+        Scale::Full => (30, &RATES[..]),
     };
     let mut stack = BenchStack::start(bin, dir).await?;
     let arrivals = Arc::new(Arrivals::default());
@@ -185,7 +187,7 @@ pub async fn run(
         return Err(notifier.failure("delivered nothing for a minute"));
     }
     let mut figures = Vec::new();
-    for rate in RATES {
+    for &rate in rates {
         say(&format!("latency at {rate} events/s for {seconds} s"));
         let f = one_rate(&producer, &arrivals, rate, seconds, &mut serial).await?;
         if notifier.exited() {

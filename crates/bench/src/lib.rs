@@ -5,6 +5,8 @@
 //!
 //! - `machine`: what the figures were measured on.
 //! - `codec`: Avro encode and decode per event type against fastavro.
+//! - `broker`: the embedded broker's engines against each other, with a
+//!   bare producer and consumer on the same records.
 //! - `scale`: one history size end to end: ingest per adapter against
 //!   the raw producer (`ceiling`), `views` and `notify` catching up
 //!   (`catch_up`), replay into SQLite and PostgreSQL (`postgres`) against
@@ -17,6 +19,7 @@
 //!   adds to.
 //! - `markdown`: BENCHMARKS.md.
 
+pub mod broker;
 pub mod catch_up;
 pub mod ceiling;
 pub mod codec;

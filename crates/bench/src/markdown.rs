@@ -22,6 +22,10 @@ pub const LATENCY_TARGET_MS: f64 = 50.0;
 pub const SUSTAINED_P99_MS: f64 = 1_000.0;
 /// Peak resident memory of each service at full scale, in MB.
 pub const RSS_TARGET_MB: f64 = 250.0;
+/// The three adapters' ingest of the full history, in seconds.
+pub const INGEST_TARGET_S: f64 = 120.0;
+/// The lowest rate that must be sustained with p99 under a second.
+pub const SUSTAINED_TARGET_PER_S: u64 = 10_000;
 
 /// Where the time goes: the reading of a profile, kept beside the code
 /// and copied into every BENCHMARKS.md the bench writes.
@@ -55,6 +59,7 @@ pub fn render(r: &Results) -> String {
     provenance(&mut md, "latency", r.latency.as_ref());
     provenance(&mut md, "ingest, replay, memory, scale", r.scale.as_ref());
     provenance(&mut md, "console", r.console.as_ref());
+    provenance(&mut md, "broker", r.broker.as_ref());
     let _ = writeln!(md);
     let _ = writeln!(md, "| machine | |\n|---|---|");
     let _ = writeln!(md, "| CPU | {} |", m.cpu);
@@ -65,13 +70,16 @@ pub fn render(r: &Results) -> String {
     let _ = writeln!(md, "| librdkafka (Handoff) | {} |", m.librdkafka);
     let _ = writeln!(
         md,
-        "| broker | Nisshi 0.8.1 (Tansu's successor), embedded, SQLite storage, its own process |"
+        "| broker | Nisshi 0.8.1's protocol (Tansu's successor), embedded, its own process, on Handoff's log engine (fsync every second) unless a table says otherwise; parts measured before 2026-11-29 ran on Tansu 0.6's SQLite engine |"
     );
     let _ = writeln!(md, "| PostgreSQL | {} |", m.postgres);
     let _ = writeln!(md, "| Python (peers) | {} |", m.python);
     let _ = writeln!(md, "| peer libraries | {} |\n", m.peers);
     if let Some(codec) = &r.codec {
         codec_section(&mut md, &codec.figures);
+    }
+    if let Some(broker) = &r.broker {
+        broker_section(&mut md, &broker.figures);
     }
     let sizes = r.scale.as_ref().map_or(&[][..], |s| &s.figures[..]);
     if let Some(largest) = sizes.last() {
@@ -138,6 +146,12 @@ fn ingest_section(md: &mut String, s: &SizeFigures) {
             verdict(ratio >= CEILING_TARGET)
         );
     }
+    let seconds: f64 = s.adapters.iter().map(|a| a.ingest.seconds).sum();
+    let _ = writeln!(
+        md,
+        "\nThe three adapters together: {seconds:.1} s for the whole history (target: under {INGEST_TARGET_S:.0} s, {}).",
+        verdict(seconds < INGEST_TARGET_S)
+    );
     let _ = writeln!(md);
 }
 
@@ -232,7 +246,8 @@ fn latency_section(md: &mut String, list: &[LatencyFigures], rss: f64) {
     let _ = match sustained {
         Some(rate) => writeln!(
             md,
-            "The highest rate asked at which every FTA arrived with p99 under {SUSTAINED_P99_MS:.0} ms: {rate} events/s."
+            "The highest rate asked at which every FTA arrived with p99 under {SUSTAINED_P99_MS:.0} ms: {rate} events/s (target: at least {SUSTAINED_TARGET_PER_S}, {}).",
+            verdict(rate >= SUSTAINED_TARGET_PER_S)
         ),
         None => writeln!(
             md,
@@ -250,11 +265,11 @@ fn memory_section(md: &mut String, sizes: &[SizeFigures]) {
     let _ = writeln!(md, "## Memory: peak resident set of each service\n");
     let _ = writeln!(
         md,
-        "Each service runs as its own `handoff` process; its peak is the kernel's high-water mark of its resident set (`VmHWM`, read every 20 ms). `ingest` is the largest of the three adapters; `views` and `notify` are measured catching up on the whole history. Target: under {RSS_TARGET_MB} MB each at full scale.\n"
+        "Each service runs as its own `handoff` process; its peak is the kernel's high-water mark of its resident set (`VmHWM`, read every 20 ms). `ingest` is the largest of the three adapters; `views` and `notify` are measured catching up on the whole history; the broker over everything done at that size. Target: under {RSS_TARGET_MB} MB each at full scale.\n"
     );
     let _ = writeln!(
         md,
-        "| children | events | ingest MB | views MB | notify MB | replay SQLite MB | replay PostgreSQL MB |\n|---:|---:|---:|---:|---:|---:|---:|"
+        "| children | events | ingest MB | views MB | notify MB | replay SQLite MB | replay PostgreSQL MB | broker MB |\n|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for s in sizes {
         let ingest = s.adapters.iter().map(|a| a.peak_rss_mb).fold(0.0, f64::max);
@@ -264,9 +279,12 @@ fn memory_section(md: &mut String, sizes: &[SizeFigures]) {
                 .find(|r| r.store == name)
                 .map_or(f64::NAN, |r| r.peak_rss_mb)
         };
+        let broker = s
+            .broker_peak_rss_mb
+            .map_or_else(|| "not measured".to_owned(), |mb| format!("{mb:.0}"));
         let _ = writeln!(
             md,
-            "| {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
+            "| {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {broker} |",
             s.children,
             s.events,
             ingest,
@@ -283,6 +301,7 @@ fn memory_section(md: &mut String, sizes: &[SizeFigures]) {
             .map(|a| a.peak_rss_mb)
             .chain([largest.views.peak_rss_mb, largest.notify.peak_rss_mb])
             .chain(largest.replays.iter().map(|r| r.peak_rss_mb))
+            .chain(largest.broker_peak_rss_mb)
             .fold(0.0, f64::max);
         let _ = writeln!(
             md,
@@ -341,6 +360,48 @@ fn scale_section(md: &mut String, sizes: &[SizeFigures]) {
         let _ = writeln!(
             md,
             " (1.00x is linear; below it, better than linear, as start-up costs spread over more events)."
+        );
+    }
+    let _ = writeln!(md);
+}
+
+fn broker_section(md: &mut String, b: &crate::broker::BrokerFigures) {
+    let _ = writeln!(
+        md,
+        "## Broker: the log engine against the SQLite engine ({} children, {} records)\n",
+        b.children, b.records
+    );
+    let _ = writeln!(
+        md,
+        "Handoff's events as the three adapters published them ({} records, {:.0} MB of payload), sent by a bare rdkafka producer with Handoff's settings (acks=all, idempotence, linger 5 ms), every one acknowledged, then read from the beginning by a bare consumer that counts without decoding. Each engine is a fresh `handoff broker --broker-storage <engine>` process measured in the same run. Target: the log engine at least {:.0}x the SQLite engine both ways, and the broker's peak memory under {RSS_TARGET_MB:.0} MB.\n",
+        b.records,
+        b.bytes as f64 / 1e6,
+        crate::broker::TARGET_RATIO
+    );
+    let _ = writeln!(
+        md,
+        "| engine | produce records/s | MB/s | consume records/s | MB/s | broker peak MB |\n|---|---:|---:|---:|---:|---:|"
+    );
+    for e in &b.engines {
+        let mb = |r: &crate::ceiling::Rate| r.bytes as f64 / 1e6 / r.seconds.max(1e-9);
+        let _ = writeln!(
+            md,
+            "| {} | {:.0} | {:.1} | {:.0} | {:.1} | {:.0} |",
+            e.engine,
+            e.produce.per_second(),
+            mb(&e.produce),
+            e.consume.per_second(),
+            mb(&e.consume),
+            e.peak_rss_mb
+        );
+    }
+    if let Some((produce, consume)) = b.ratios() {
+        let target = crate::broker::TARGET_RATIO;
+        let _ = writeln!(
+            md,
+            "\nThe log engine to the SQLite engine: produce {produce:.1}x ({}), consume {consume:.1}x ({}).",
+            verdict(produce >= target),
+            verdict(consume >= target)
         );
     }
     let _ = writeln!(md);

@@ -101,6 +101,9 @@ pub struct Results {
     /// Results of an earlier version have none.
     #[serde(default)]
     pub console: Option<Measured<crate::console::ConsoleFigures>>,
+    /// Results from before the log engine have none.
+    #[serde(default)]
+    pub broker: Option<Measured<crate::broker::BrokerFigures>>,
 }
 
 impl Results {
@@ -111,6 +114,7 @@ impl Results {
             latency: None,
             scale: None,
             console: None,
+            broker: None,
         }
     }
 

@@ -12,7 +12,7 @@ use handoff_events::topics;
 
 use crate::catch_up::{self, CaughtUp};
 use crate::ceiling::{self, Rate};
-use crate::process::run_to_end;
+use crate::process::{run_to_end, Finished};
 use crate::stack::{args, BenchStack};
 use crate::{postgres, write, BenchError, Peers};
 
@@ -62,6 +62,10 @@ pub struct SizeFigures {
     /// to show the peer did the same work.
     pub handoff_ftas: u64,
     pub handoff_nta_backlog: u64,
+    /// The broker's peak resident memory over everything above. Runs
+    /// before the log engine did not measure it.
+    #[serde(default)]
+    pub broker_peak_rss_mb: Option<f64>,
 }
 
 /// Where one size's measurements run.
@@ -80,25 +84,15 @@ impl SizeRun<'_> {
             path: self.dir.clone(),
             source,
         })?;
-        let gen = self.dir.join("gen");
-        say(&format!("generating {} children", self.children));
-        run_to_end(
-            self.bin,
-            "gen",
-            &args(&[
-                "gen",
-                "--children",
-                &self.children.to_string(),
-                "--out",
-                &gen.display().to_string(),
-            ]),
-            &self.dir,
-        )?;
+        let gen = generate(self.bin, &self.dir, self.children)?;
         let mut stack = BenchStack::start(self.bin, &self.dir.join("stack")).await?;
         let mut adapters = Vec::new();
         for (adapter, topic) in ADAPTERS {
             say(&format!("ingest {adapter} ({} children)", self.children));
-            adapters.push(self.ingest(&stack, &gen, adapter, topic).await?);
+            adapters.push(
+                self.ingest_beside_ceiling(&stack, &gen, adapter, topic)
+                    .await?,
+            );
             stack.check()?;
         }
         let events = catch_up::log_size(&stack).await?;
@@ -187,8 +181,10 @@ impl SizeRun<'_> {
         let handoff_ftas = self.report_total(&sqlite, "fta-by-fiscal-year", "ftas")?;
         let handoff_nta_backlog = self.report_total(&sqlite, "nta-backlog", "children")?;
         stack.check()?;
+        let broker = stack.stop()?;
         Ok(SizeFigures {
             children: self.children,
+            broker_peak_rss_mb: Some(broker.peak_rss_mb),
             events,
             adapters,
             views,
@@ -201,54 +197,14 @@ impl SizeRun<'_> {
         })
     }
 
-    async fn ingest(
+    async fn ingest_beside_ceiling(
         &self,
         stack: &BenchStack,
         gen: &Path,
         adapter: &str,
         topic: &str,
     ) -> Result<AdapterFigures, BenchError> {
-        let summary = self.dir.join(format!("ingest-{adapter}.json"));
-        let mut list = args(&["ingest", adapter, &gen.join(adapter).display().to_string()]);
-        list.extend(stack.client_args());
-        list.extend(args(&[
-            "--ledger",
-            &self
-                .dir
-                .join(format!("ledger-{adapter}.db"))
-                .display()
-                .to_string(),
-            "--rejects",
-            &self
-                .dir
-                .join(format!("rejects-{adapter}.jsonl"))
-                .display()
-                .to_string(),
-            "--summary-json",
-            &summary.display().to_string(),
-            "--quiet",
-        ]));
-        let finished = run_to_end(self.bin, &format!("ingest-{adapter}"), &list, &self.dir)?;
-        let text = std::fs::read_to_string(&summary).map_err(|source| BenchError::Io {
-            path: summary.clone(),
-            source,
-        })?;
-        let account: Summary = serde_json::from_str(&text)
-            .map_err(|e| BenchError::Run(format!("{}: {e}", summary.display())))?;
-        let total = account.total();
-        // The generator plants bad records on purpose: they are rejected
-        // with a reason, and the account must still add up.
-        if !account.adds_up() {
-            return Err(BenchError::Run(format!(
-                "ingest {adapter}: the account in {} does not add up",
-                summary.display()
-            )));
-        }
-        let ingest = Rate {
-            records: total.events_published,
-            bytes: 0,
-            seconds: finished.wall.as_secs_f64(),
-        };
+        let (ingest, finished) = ingest(self.bin, &self.dir, stack, gen, adapter)?;
         say(&format!(
             "raw producer over the {adapter} records (the ceiling)"
         ));
@@ -328,6 +284,75 @@ impl SizeRun<'_> {
                 ))
             })
     }
+}
+
+/// A history of `children`, generated into `dir/gen` with the bad
+/// records the generator plants; the directory it is in.
+pub fn generate(bin: &Path, dir: &Path, children: u64) -> Result<PathBuf, BenchError> {
+    let gen = dir.join("gen");
+    say(&format!("generating {children} children"));
+    run_to_end(
+        bin,
+        "gen",
+        &args(&[
+            "gen",
+            "--children",
+            &children.to_string(),
+            "--out",
+            &gen.display().to_string(),
+        ]),
+        dir,
+    )?;
+    Ok(gen)
+}
+
+/// `handoff ingest <adapter>` over the generated history in `gen`: the
+/// events it published in the process's wall time, and how it ended.
+/// Fails unless its account adds up.
+pub fn ingest(
+    bin: &Path,
+    dir: &Path,
+    stack: &BenchStack,
+    gen: &Path,
+    adapter: &str,
+) -> Result<(Rate, Finished), BenchError> {
+    let summary = dir.join(format!("ingest-{adapter}.json"));
+    let mut list = args(&["ingest", adapter, &gen.join(adapter).display().to_string()]);
+    list.extend(stack.client_args());
+    list.extend(args(&[
+        "--ledger",
+        &dir.join(format!("ledger-{adapter}.db"))
+            .display()
+            .to_string(),
+        "--rejects",
+        &dir.join(format!("rejects-{adapter}.jsonl"))
+            .display()
+            .to_string(),
+        "--summary-json",
+        &summary.display().to_string(),
+        "--quiet",
+    ]));
+    let finished = run_to_end(bin, &format!("ingest-{adapter}"), &list, dir)?;
+    let text = std::fs::read_to_string(&summary).map_err(|source| BenchError::Io {
+        path: summary.clone(),
+        source,
+    })?;
+    let account: Summary = serde_json::from_str(&text)
+        .map_err(|e| BenchError::Run(format!("{}: {e}", summary.display())))?;
+    // The generator plants bad records on purpose: they are rejected
+    // with a reason, and the account must still add up.
+    if !account.adds_up() {
+        return Err(BenchError::Run(format!(
+            "ingest {adapter}: the account in {} does not add up",
+            summary.display()
+        )));
+    }
+    let rate = Rate {
+        records: account.total().events_published,
+        bytes: 0,
+        seconds: finished.wall.as_secs_f64(),
+    };
+    Ok((rate, finished))
 }
 
 /// Every subscriber on the notifications topic: no webhook or SMTP peer

@@ -2,6 +2,9 @@
 //! schema registry, each its own `handoff` process on a free port, the
 //! topics created and the schemas registered. Everything it started is
 //! stopped when it is dropped.
+//!
+//! The broker runs on Handoff's log engine, as `handoff up` does, unless a
+//! measurement asks for the SQLite engine it replaced (the `broker` part).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,8 +13,35 @@ use std::time::{Duration, Instant};
 use handoff_bus::KafkaConfig;
 use handoff_events::{Catalogue, Codec};
 
-use crate::process::{free_port, run_to_end, Service};
+use crate::process::{free_port, run_to_end, Finished, Service};
 use crate::BenchError;
+
+/// The embedded broker's storage engine (`handoff broker --broker-storage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Handoff's own segment files (`crates/log`), the default.
+    Log,
+    /// Nisshi's SQLite engine, kept selectable for a release.
+    Sqlite,
+}
+
+impl Engine {
+    /// The value of `--broker-storage`.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Engine::Log => "log",
+            Engine::Sqlite => "sqlite",
+        }
+    }
+
+    /// How BENCHMARKS.md names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Log => "log engine",
+            Engine::Sqlite => "SQLite engine",
+        }
+    }
+}
 
 pub struct BenchStack {
     pub bin: PathBuf,
@@ -24,9 +54,18 @@ pub struct BenchStack {
 }
 
 impl BenchStack {
-    /// Starts a broker on `dir/broker` and a registry, creates the topics
-    /// and registers the catalogue.
+    /// Starts a broker on the log engine in `dir/broker` and a registry,
+    /// creates the topics and registers the catalogue.
     pub async fn start(bin: &Path, dir: &Path) -> Result<BenchStack, BenchError> {
+        BenchStack::start_on(bin, dir, Engine::Log).await
+    }
+
+    /// `start`, with the broker on `engine`.
+    pub async fn start_on(
+        bin: &Path,
+        dir: &Path,
+        engine: Engine,
+    ) -> Result<BenchStack, BenchError> {
         let io = |source| BenchError::Io {
             path: dir.to_owned(),
             source,
@@ -42,6 +81,8 @@ impl BenchStack {
                 &dir.join("broker").display().to_string(),
                 "--port",
                 &port.to_string(),
+                "--broker-storage",
+                engine.flag(),
             ]),
             dir,
         )?;
@@ -90,6 +131,22 @@ impl BenchStack {
             "--registry-url",
             &self.registry_url,
         ])
+    }
+
+    /// Stops the registry, then the broker cleanly, and says how the broker
+    /// fared: its peak resident memory over everything measured on it.
+    pub fn stop(self) -> Result<Finished, BenchError> {
+        let BenchStack {
+            registry, broker, ..
+        } = self;
+        drop(registry);
+        let finished = broker.stop()?;
+        if !finished.success {
+            return Err(BenchError::Run(
+                "the broker did not stop cleanly; see broker.log in the work directory".into(),
+            ));
+        }
+        Ok(finished)
     }
 
     /// Fails if the broker or registry has died.

@@ -10,7 +10,7 @@ use handoff_bench::machine::Machine;
 use handoff_bench::markdown::render;
 use handoff_bench::results::{Invocation, Latency, Measured, Results};
 use handoff_bench::scale::{say, SizeRun};
-use handoff_bench::{codec, console, latency, Peers, Scale};
+use handoff_bench::{broker, codec, console, latency, Peers, Scale};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Part {
@@ -22,6 +22,9 @@ pub enum Part {
     Latency,
     /// The web console's pages, server time per page, at the largest size.
     Console,
+    /// The embedded broker's log engine against its SQLite engine: a bare
+    /// producer and consumer on the largest size's records.
+    Broker,
 }
 
 #[derive(Args, Debug)]
@@ -127,6 +130,14 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode> {
                 notify_rss_mb,
             },
         ));
+        remove_unless_kept(&dir, args.keep);
+        write_results(&args.out, &json, &results)?;
+    }
+    if wants(Part::Broker) {
+        let children = *sizes.last().expect("at least one size");
+        let dir = work.path().join("broker");
+        let figures = broker::run(&bin, &dir, children).await?;
+        results.broker = Some(Measured::now(&invocation, figures));
         remove_unless_kept(&dir, args.keep);
         write_results(&args.out, &json, &results)?;
     }
