@@ -1,7 +1,8 @@
 //! The embedded broker's log engine under the failures it must survive: a
 //! broker killed (SIGKILL) in the middle of a produce loop and restarted
 //! on the same port while the idempotent producer keeps retrying, and a
-//! segment whose tail a crash tore.
+//! segment whose tail a crash tore; and the answers a consumer relies on:
+//! offsets by time, and a waiting fetch woken by the append.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -305,5 +306,67 @@ async fn offsets_by_time_are_the_first_at_or_after_it_in_every_partition() {
         let expected = expected.map_or(Offset::End, Offset::Offset);
         assert_eq!(offset, expected, "partition {p} at {}", at - base);
     }
+    broker.stop().await;
+}
+
+/// A consumer at the end of the log, in a fetch allowed to wait 20 s, gets
+/// a new record when it is appended, not when its wait runs out: the
+/// broker library's fetch alone would sleep out half the wait (10 s) after
+/// finding nothing, and that is the notifier's latency (`long_poll`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_fetch_is_answered_by_the_append_not_by_its_deadline() {
+    handoff_e2e::init_logging();
+    let dir = tempfile::tempdir().unwrap();
+    let broker = EmbeddedBroker::start(dir.path(), 0).await.unwrap();
+    create_topic(&broker.brokers).await;
+    let brokers = broker.brokers.clone();
+    let (ready, ready_rx) = std::sync::mpsc::channel();
+    let reader = tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = config(&brokers)
+            .set("group.id", "long-poll")
+            .set("fetch.wait.max.ms", "20000")
+            .create()
+            .unwrap();
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset(TOPIC, 1, Offset::Beginning)
+            .unwrap();
+        consumer.assign(&tpl).unwrap();
+        // Polling an empty partition for 2 s: its fetch is waiting now.
+        let idle = Instant::now();
+        while idle.elapsed() < Duration::from_secs(2) {
+            assert!(consumer.poll(Duration::from_millis(100)).is_none());
+        }
+        ready.send(()).unwrap();
+        loop {
+            if let Some(m) = consumer.poll(Duration::from_millis(100)) {
+                let m = m.unwrap();
+                return (Instant::now(), m.payload().map(<[u8]>::to_vec));
+            }
+        }
+    });
+    ready_rx.recv().unwrap();
+    let producer: FutureProducer = config(&broker.brokers)
+        .set("linger.ms", "0")
+        .create()
+        .unwrap();
+    producer
+        .send(
+            FutureRecord::to(TOPIC)
+                .partition(1)
+                .key("k")
+                .payload("wake"),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    let acknowledged = Instant::now();
+    let (received, payload) = reader.await.unwrap();
+    assert_eq!(payload.as_deref(), Some(&b"wake"[..]));
+    let waited = received.saturating_duration_since(acknowledged);
+    assert!(
+        waited < Duration::from_secs(5),
+        "the record reached the waiting consumer {waited:?} after its acknowledgement; \
+         a fetch that slept out half its 20 s wait takes 8 s or more"
+    );
     broker.stop().await;
 }

@@ -53,11 +53,23 @@ use uuid::Uuid;
 pub struct LogStorage {
     inner: ArcDynStorage,
     log: Arc<Log>,
+    /// Signalled after every append, for fetches waiting on new records
+    /// (`long_poll`).
+    appended: Arc<tokio::sync::Notify>,
 }
 
 impl LogStorage {
     pub fn new(inner: ArcDynStorage, log: Arc<Log>) -> LogStorage {
-        LogStorage { inner, log }
+        LogStorage {
+            inner,
+            log,
+            appended: Arc::default(),
+        }
+    }
+
+    /// The signal every append gives.
+    pub fn appended(&self) -> Arc<tokio::sync::Notify> {
+        self.appended.clone()
     }
 
     /// The partition's log, created when the SQLite engine says the
@@ -229,6 +241,7 @@ impl Storage for LogStorage {
             lock(&partition).append(bytes)
         }
         .map_err(storage_error)?;
+        self.appended.notify_waiters();
         if let Appended::Duplicate(offset) = appended {
             tracing::debug!(
                 topic = topition.topic(),

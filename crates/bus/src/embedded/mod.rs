@@ -12,6 +12,7 @@
 //! SQLite file for the next start on it.
 
 pub mod log_storage;
+pub mod long_poll;
 pub mod serve;
 pub mod sqlite_engine;
 pub mod tansu_file;
@@ -134,7 +135,7 @@ impl EmbeddedBroker {
         let advertised =
             Url::parse(&format!("tcp://127.0.0.1:{}", addr.port())).expect("valid url");
         let sqlite_file = data_dir.join("broker.db");
-        let (storage_file, storage, log) = match engine {
+        let (storage_file, storage, log, appended) = match engine {
             Engine::Sqlite => {
                 if tansu_file::is_tansu_file(&sqlite_file).await? {
                     return Err(EmbeddedError::TansuFile {
@@ -143,7 +144,7 @@ impl EmbeddedBroker {
                     });
                 }
                 let storage = sqlite_storage(&sqlite_file, &advertised).await?;
-                (sqlite_file, storage, None)
+                (sqlite_file, storage, None, None)
             }
             Engine::Log { fsync } => {
                 if tansu_file::is_tansu_file(&sqlite_file).await? {
@@ -176,12 +177,14 @@ impl EmbeddedBroker {
                     );
                 }
                 let log = Arc::new(log);
-                let storage: ArcDynStorage = Arc::new(LogStorage::new(state, log.clone()));
-                (state_file, storage, Some(log))
+                let log_storage = LogStorage::new(state, log.clone());
+                let appended = log_storage.appended();
+                let storage: ArcDynStorage = Arc::new(log_storage);
+                (state_file, storage, Some(log), Some(appended))
             }
         };
         let stop = CancellationToken::new();
-        let task = tokio::spawn(run(listener, storage, log.clone(), stop.clone()));
+        let task = tokio::spawn(run(listener, storage, appended, log.clone(), stop.clone()));
         Ok(EmbeddedBroker {
             addr,
             brokers: addr.to_string(),
@@ -219,6 +222,7 @@ impl EmbeddedBroker {
 async fn run(
     listener: tokio::net::TcpListener,
     storage: ArcDynStorage,
+    appended: Option<Arc<tokio::sync::Notify>>,
     log: Option<Arc<Log>>,
     stop: CancellationToken,
 ) {
@@ -241,7 +245,7 @@ async fn run(
                 }
             })
         });
-    if let Err(e) = serve::serve(listener, storage, stop).await {
+    if let Err(e) = serve::serve(listener, storage, appended, stop).await {
         tracing::error!(error = %e, "embedded broker stopped with an error");
     }
     if let Some(flusher) = flusher {

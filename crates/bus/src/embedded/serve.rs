@@ -3,21 +3,34 @@
 //! over the storage we give it. The library's own `Broker` builds its
 //! storage from a URL among the engines it knows, so an engine of ours
 //! needs a loop of ours; it also lets us bind the port ourselves (no race
-//! for a "free" port) and stop it with a token.
+//! for a "free" port) and stop it with a token. The protocol's layers are
+//! the library's (`nisshi_broker::service::services`), put together here
+//! so that fetches go through `LongPoll`.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use nisshi_broker::coordinator::group::administrator::{Controller, GroupCoordinatorConfig};
-use nisshi_broker::service::services;
+use nisshi_broker::service::{auth, coordinator, storage as storage_routes};
+use nisshi_service::{
+    BytesFrameLayer, BytesFrameService, FrameRouteService, TcpBytesLayer, TcpBytesService,
+    TcpContext, TcpContextLayer, TcpContextService,
+};
 use nisshi_storage::{ArcDynStorage, BrokerRegistrationRequest, Storage};
 use rama::extensions::Extensions;
 use rama::tcp::TcpStream;
-use rama::Service;
+use rama::{Layer, Service};
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::long_poll::LongPoll;
 use super::EmbeddedError;
+
+type Connection = TcpContextService<
+    TcpBytesService<BytesFrameService<LongPoll<FrameRouteService<nisshi_broker::Error>>>>,
+>;
 
 /// Kafka's `node.id` for the one broker.
 pub const NODE_ID: i32 = 111;
@@ -27,10 +40,12 @@ const MAINTENANCE: Duration = Duration::from_secs(600);
 
 /// Registers the broker with `storage`, then serves connections on
 /// `listener` until `stop` is cancelled; then waits for the connections'
-/// tasks to end, so the storage is free when this returns.
+/// tasks to end, so the storage is free when this returns. `appended`, the
+/// log engine's signal after each append, lets fetches wait for data.
 pub async fn serve(
     listener: TcpListener,
     storage: ArcDynStorage,
+    appended: Option<Arc<Notify>>,
     stop: CancellationToken,
 ) -> Result<(), EmbeddedError> {
     register(&storage).await?;
@@ -52,8 +67,7 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let service = services(CLUSTER_ID, groups.clone(), storage.clone(), None)
-                    .map_err(|e| EmbeddedError::Start(e.to_string()))?;
+                let service = connection(groups.clone(), storage.clone(), appended.clone())?;
                 connections.spawn(async move {
                     let stream = TcpStream::from_tokio_tcp_stream(stream, Extensions::default());
                     if let Err(e) = service.serve(stream).await {
@@ -72,6 +86,27 @@ pub async fn serve(
     }
     connections.shutdown().await;
     Ok(())
+}
+
+/// The Kafka protocol for one connection: the library's routes for
+/// storage, groups and SASL (which answers that none is configured), with
+/// fetches waiting through `LongPoll`.
+fn connection(
+    groups: Controller<ArcDynStorage>,
+    storage: ArcDynStorage,
+    appended: Option<Arc<Notify>>,
+) -> Result<Connection, EmbeddedError> {
+    let routes = storage_routes::services(FrameRouteService::builder(), storage)
+        .and_then(|builder| coordinator::services(builder, groups))
+        .and_then(auth::services)
+        .and_then(|builder| builder.build().map_err(Into::into))
+        .map_err(|e| EmbeddedError::Start(e.to_string()))?;
+    Ok((
+        TcpContextLayer::new(TcpContext::default().cluster_id(Some(CLUSTER_ID.into()))),
+        TcpBytesLayer,
+        BytesFrameLayer::default(),
+    )
+        .into_layer(LongPoll::new(routes, appended)))
 }
 
 /// Registers the one broker with `storage`: the SQLite engine keeps its
