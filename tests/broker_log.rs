@@ -83,6 +83,8 @@ fn broker(dir: &std::path::Path, port: u16) -> ServiceProcess {
             &port.to_string(),
             "--broker-fsync",
             "always",
+            "--broker-storage",
+            "log",
         ],
         &[],
         "broker",

@@ -1,14 +1,19 @@
 //! The test harness of the end-to-end tests in `tests/`: each test starts
-//! its own real stack (an embedded Nisshi broker on a free port with its
-//! SQLite file in a temporary directory, the topics, and a schema
-//! registry on the broker), so tests run in parallel without sharing
-//! anything, and everything is removed when the stack is dropped.
+//! its own real stack (an embedded broker on a free port with its data in
+//! a temporary directory, the topics, and a schema registry on the
+//! broker), so tests run in parallel without sharing anything, and
+//! everything is removed when the stack is dropped.
+//!
+//! The broker runs on the log engine. `HANDOFF_BROKER_STORAGE=sqlite`
+//! (the variable `handoff up` and `handoff broker` read too, so the
+//! processes tests start follow it) puts a whole test run on the SQLite
+//! engine, to compare the two.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use handoff_bus::embedded::EmbeddedBroker;
+use handoff_bus::embedded::{EmbeddedBroker, Engine};
 use handoff_bus::{ensure_topics, KafkaConfig, TopicsConfig};
 use handoff_events::{Catalogue, Codec};
 use handoff_registry::{RegistryConfig, RunningRegistry};
@@ -41,12 +46,22 @@ pub fn init_logging() {
         .try_init();
 }
 
+/// The engine of the stacks' brokers: `HANDOFF_BROKER_STORAGE`, as the
+/// CLI reads it, or the log engine.
+pub fn engine() -> Engine {
+    match std::env::var("HANDOFF_BROKER_STORAGE").as_deref() {
+        Ok("sqlite") => Engine::Sqlite,
+        Ok("log") | Err(_) => Engine::default(),
+        Ok(other) => panic!("HANDOFF_BROKER_STORAGE={other}: use log or sqlite"),
+    }
+}
+
 impl Stack {
     /// Broker, topics and registry, all on free ports.
     pub async fn start() -> Stack {
         init_logging();
         let dir = tempfile::tempdir().expect("temp dir");
-        let broker = EmbeddedBroker::start(dir.path(), 0)
+        let broker = EmbeddedBroker::start_with(dir.path(), 0, engine())
             .await
             .expect("embedded broker starts");
         let kafka = broker.kafka_config();

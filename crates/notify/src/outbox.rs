@@ -60,23 +60,40 @@ fn from_row(row: Vec<Value>) -> Row {
     }
 }
 
-/// The subscriber's first notification still to send, if any: its
-/// lowest pending sequence number (later ones wait for it).
-pub async fn next_pending(store: &Store, subscriber: &str) -> Result<Option<Row>, StoreError> {
+/// The subscriber's first `limit` notifications still to send, lowest
+/// pending sequence number first (later ones wait for earlier ones).
+pub async fn next_pending(
+    store: &Store,
+    subscriber: &str,
+    limit: usize,
+) -> Result<Vec<Row>, StoreError> {
     let rows = store
         .query(
-            &format!("SELECT {COLUMNS} FROM outbox WHERE subscriber = ?1 AND state = 'pending' ORDER BY seq LIMIT 1"),
-            vec![subscriber.into()],
+            &format!("SELECT {COLUMNS} FROM outbox WHERE subscriber = ?1 AND state = 'pending' ORDER BY seq LIMIT ?2"),
+            vec![subscriber.into(), (limit as i64).into()],
         )
         .await?;
-    Ok(rows.into_iter().next().map(from_row))
+    Ok(rows.into_iter().map(from_row).collect())
 }
 
-pub async fn mark_delivered(store: &Store, id: i64, at_ms: i64) -> Result<(), StoreError> {
+/// Marks the notifications `ids`, each accepted by its channel,
+/// delivered at `at_ms`: one write for a run of them, so a loop sending
+/// a backlog takes the store's write lock once per run, not per
+/// notification, while the notifier's sink holds it for its batches.
+pub async fn mark_delivered(store: &Store, ids: &[i64], at_ms: i64) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("?{}", i + 2)).collect();
+    let mut params: Vec<Value> = vec![at_ms.into()];
+    params.extend(ids.iter().map(|&id| Value::from(id)));
     store
         .execute(
-            "UPDATE outbox SET state = 'delivered', delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
-            vec![id.into(), at_ms.into()],
+            &format!(
+                "UPDATE outbox SET state = 'delivered', delivered_at = ?1, attempts = attempts + 1, last_error = NULL WHERE id IN ({})",
+                placeholders.join(", ")
+            ),
+            params,
         )
         .await
         .map(|_| ())

@@ -1,10 +1,11 @@
 //! The delivery loop: one task per subscriber sends its pending
 //! notifications in sequence order (a later one waits while an earlier
-//! one is retried), marks each delivered once the channel accepted it,
-//! retries failures with exponential backoff and jitter, and after the
-//! retry budget moves a notification to the dead-letter state with a log
-//! line and a metric. A crash between sending and marking means one
-//! resend, with the same idempotency key. Idle webhooks get a heartbeat.
+//! one is retried), marks those the channel accepted delivered (a run of
+//! up to `RUN` in one write), retries failures with exponential backoff
+//! and jitter, and after the retry budget moves a notification to the
+//! dead-letter state with a log line and a metric. A crash between sending
+//! and marking means those of the run are sent again, with the same
+//! idempotency keys. Idle webhooks get a heartbeat.
 
 pub mod backoff;
 pub mod email;
@@ -150,6 +151,12 @@ struct SubscriberLoop {
 /// wake-up from the notifier usually comes first).
 const POLL: Duration = Duration::from_millis(500);
 
+/// The most notifications sent in a row before they are marked delivered
+/// in one write. Marking each alone took the store's write lock once per
+/// notification, queued behind the sink's batches: under a backlog that
+/// capped a subscriber at a few notifications per sink batch.
+const RUN: usize = 64;
+
 impl SubscriberLoop {
     async fn run(mut self, shutdown: CancellationToken) {
         let store = loop {
@@ -173,26 +180,28 @@ impl SubscriberLoop {
             // this wakes the pause below at once.
             self.woken.borrow_and_update();
             let now = Timestamp::now().0;
-            let wait = match outbox::next_pending(&store, &self.subscriber).await {
+            let wait = match outbox::next_pending(&store, &self.subscriber, RUN).await {
                 Err(e) => {
                     tracing::warn!(error = %e, subscriber = self.subscriber, "delivery: cannot read the outbox; retrying");
                     Duration::from_secs(1)
                 }
-                Ok(None) => {
-                    if self.heartbeat_due(last_sent) {
-                        self.heartbeat(&store).await;
-                        last_sent = Instant::now();
+                Ok(rows) => match rows.first() {
+                    None => {
+                        if self.heartbeat_due(last_sent) {
+                            self.heartbeat(&store).await;
+                            last_sent = Instant::now();
+                        }
+                        POLL
                     }
-                    POLL
-                }
-                Ok(Some(row)) if row.next_attempt_at > now => {
-                    Duration::from_millis((row.next_attempt_at - now) as u64).min(POLL)
-                }
-                Ok(Some(row)) => {
-                    self.attempt(&store, row, &mut rng).await;
-                    last_sent = Instant::now();
-                    Duration::ZERO
-                }
+                    Some(first) if first.next_attempt_at > now => {
+                        Duration::from_millis((first.next_attempt_at - now) as u64).min(POLL)
+                    }
+                    Some(_) => {
+                        self.send_run(&store, rows, &mut rng).await;
+                        last_sent = Instant::now();
+                        Duration::ZERO
+                    }
+                },
             };
             if !wait.is_zero() && self.pause(wait, &shutdown).await {
                 return;
@@ -215,56 +224,95 @@ impl SubscriberLoop {
         }
     }
 
-    async fn attempt(&self, store: &Store, row: outbox::Row, rng: &mut rand::rngs::StdRng) {
-        let n = &row.notification;
-        let labels = Labels {
-            rule: n.rule.clone(),
-            channel: self.sender.name().to_owned(),
-        };
-        match self.sender.send(n).await {
-            Ok(()) => {
-                let now = Timestamp::now().0;
-                if let Err(e) = outbox::mark_delivered(store, n.id, now).await {
-                    // It will be sent again, with the same idempotency key.
-                    tracing::warn!(error = %e, id = n.id, "delivered, but not marked so; it will be resent");
-                    return;
-                }
-                self.metrics.delivered.get_or_create(&labels).inc();
-                self.metrics
-                    .delivery_seconds
-                    .observe((now - row.created_at).max(0) as f64 / 1000.0);
+    /// Sends `rows` (pending, in sequence order) until one is not due yet
+    /// or fails, then marks those sent delivered in one write and records
+    /// the failure, if there was one.
+    async fn send_run(&self, store: &Store, rows: Vec<outbox::Row>, rng: &mut rand::rngs::StdRng) {
+        let mut sent = Vec::with_capacity(rows.len());
+        let mut failed = None;
+        for row in rows {
+            if row.next_attempt_at > Timestamp::now().0 {
+                break;
             }
-            Err(error) => {
-                self.metrics.failed_attempts.get_or_create(&labels).inc();
-                let failed = row.attempts + 1;
-                let retry_at = (failed < self.config.max_attempts).then(|| {
-                    Timestamp::now().0
-                        + backoff::delay(&self.config, failed, rng).as_millis() as i64
-                });
-                if let Err(e) = outbox::mark_failed(store, n.id, &error, retry_at).await {
-                    tracing::warn!(error = %e, id = n.id, "cannot record a failed attempt");
-                    return;
+            match self.sender.send(&row.notification).await {
+                Ok(()) => sent.push(row),
+                Err(error) => {
+                    failed = Some((row, error));
+                    break;
                 }
-                match retry_at {
-                    Some(_) => tracing::warn!(
-                        id = n.id,
-                        subscriber = self.subscriber,
-                        attempt = failed,
-                        error,
-                        "delivery failed; will retry"
-                    ),
-                    None => {
-                        self.metrics.dead_lettered.get_or_create(&labels).inc();
-                        tracing::error!(
-                            id = n.id,
-                            subscriber = self.subscriber,
-                            rule = n.rule,
-                            attempts = failed,
-                            error,
-                            "notification dead-lettered after its retry budget; see `handoff notify dlq list`"
-                        );
-                    }
-                }
+            }
+        }
+        self.delivered(store, &sent).await;
+        if let Some((row, error)) = failed {
+            self.failed(store, row, error, rng).await;
+        }
+    }
+
+    fn labels(&self, row: &outbox::Row) -> Labels {
+        Labels {
+            rule: row.notification.rule.clone(),
+            channel: self.sender.name().to_owned(),
+        }
+    }
+
+    /// Marks `sent` delivered, as of now (the end of their run).
+    async fn delivered(&self, store: &Store, sent: &[outbox::Row]) {
+        let now = Timestamp::now().0;
+        let ids: Vec<i64> = sent.iter().map(|r| r.notification.id).collect();
+        if let Err(e) = outbox::mark_delivered(store, &ids, now).await {
+            // They will be sent again, with the same idempotency keys.
+            tracing::warn!(error = %e, ids = ?ids, "delivered, but not marked so; they will be resent");
+            return;
+        }
+        for row in sent {
+            self.metrics
+                .delivered
+                .get_or_create(&self.labels(row))
+                .inc();
+            self.metrics
+                .delivery_seconds
+                .observe((now - row.created_at).max(0) as f64 / 1000.0);
+        }
+    }
+
+    /// Records a failed attempt: a retry after the backoff, or the dead
+    /// letters once the budget is spent.
+    async fn failed(
+        &self,
+        store: &Store,
+        row: outbox::Row,
+        error: String,
+        rng: &mut rand::rngs::StdRng,
+    ) {
+        let n = &row.notification;
+        let labels = self.labels(&row);
+        self.metrics.failed_attempts.get_or_create(&labels).inc();
+        let failed = row.attempts + 1;
+        let retry_at = (failed < self.config.max_attempts).then(|| {
+            Timestamp::now().0 + backoff::delay(&self.config, failed, rng).as_millis() as i64
+        });
+        if let Err(e) = outbox::mark_failed(store, n.id, &error, retry_at).await {
+            tracing::warn!(error = %e, id = n.id, "cannot record a failed attempt");
+            return;
+        }
+        match retry_at {
+            Some(_) => tracing::warn!(
+                id = n.id,
+                subscriber = self.subscriber,
+                attempt = failed,
+                error,
+                "delivery failed; will retry"
+            ),
+            None => {
+                self.metrics.dead_lettered.get_or_create(&labels).inc();
+                tracing::error!(
+                    id = n.id,
+                    subscriber = self.subscriber,
+                    rule = n.rule,
+                    attempts = failed,
+                    error,
+                    "notification dead-lettered after its retry budget; see `handoff notify dlq list`"
+                );
             }
         }
     }
