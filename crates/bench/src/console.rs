@@ -27,7 +27,7 @@ use handoff_views::Metrics;
 use tower::ServiceExt;
 
 use crate::process::run_to_end;
-use crate::scale::say;
+use crate::scale::{generate, ingest, say, ADAPTERS};
 use crate::stack::{args, BenchStack};
 use crate::{BenchError, Scale};
 
@@ -72,37 +72,11 @@ pub async fn run(
         path: dir.to_owned(),
         source,
     })?;
-    let gen = dir.join("gen");
-    say(&format!("console: generating {children} children"));
-    run_to_end(
-        bin,
-        "gen",
-        &args(&[
-            "gen",
-            "--children",
-            &children.to_string(),
-            "--out",
-            &gen.display().to_string(),
-        ]),
-        dir,
-    )?;
+    let gen = generate(bin, dir, children)?;
     let mut stack = BenchStack::start(bin, &dir.join("stack")).await?;
-    for adapter in ["ice", "hhs", "doj"] {
+    for (adapter, _) in ADAPTERS {
         say(&format!("console: ingest {adapter}"));
-        let mut list = args(&["ingest", adapter, &gen.join(adapter).display().to_string()]);
-        list.extend(stack.client_args());
-        list.extend(args(&[
-            "--ledger",
-            &dir.join(format!("ledger-{adapter}.db"))
-                .display()
-                .to_string(),
-            "--rejects",
-            &dir.join(format!("rejects-{adapter}.jsonl"))
-                .display()
-                .to_string(),
-            "--quiet",
-        ]));
-        run_to_end(bin, &format!("ingest-{adapter}"), &list, dir)?;
+        ingest(bin, dir, &stack, &gen, adapter)?;
         stack.check()?;
     }
     let events = crate::catch_up::log_size(&stack).await?;

@@ -404,6 +404,15 @@ fn broker_section(md: &mut String, b: &crate::broker::BrokerFigures) {
             verdict(consume >= target)
         );
     }
+    let log = crate::stack::Engine::Log.name();
+    if let Some(e) = b.engines.iter().find(|e| e.engine == log) {
+        let _ = writeln!(
+            md,
+            "The log engine's peak memory: {:.0} MB ({}).",
+            e.peak_rss_mb,
+            verdict(e.peak_rss_mb < RSS_TARGET_MB)
+        );
+    }
     let _ = writeln!(md);
 }
 
