@@ -75,10 +75,6 @@ pub async fn run(
     dir: &std::path::Path,
     children: u64,
 ) -> Result<BrokerFigures, BenchError> {
-    std::fs::create_dir_all(dir).map_err(|source| BenchError::Io {
-        path: dir.to_owned(),
-        source,
-    })?;
     let agencies = Arc::new(records(bin, dir, children).await?);
     let records = agencies.iter().map(|a| a.records.len() as u64).sum();
     let bytes = agencies

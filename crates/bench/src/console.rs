@@ -68,10 +68,6 @@ pub async fn run(
     children: u64,
     scale: Scale,
 ) -> Result<ConsoleFigures, BenchError> {
-    std::fs::create_dir_all(dir).map_err(|source| BenchError::Io {
-        path: dir.to_owned(),
-        source,
-    })?;
     let gen = generate(bin, dir, children)?;
     let mut stack = BenchStack::start(bin, &dir.join("stack")).await?;
     for (adapter, _) in ADAPTERS {

@@ -80,10 +80,6 @@ pub struct SizeRun<'a> {
 
 impl SizeRun<'_> {
     pub async fn measure(&self) -> Result<SizeFigures, BenchError> {
-        std::fs::create_dir_all(&self.dir).map_err(|source| BenchError::Io {
-            path: self.dir.clone(),
-            source,
-        })?;
         let gen = generate(self.bin, &self.dir, self.children)?;
         let mut stack = BenchStack::start(self.bin, &self.dir.join("stack")).await?;
         let mut adapters = Vec::new();
@@ -286,9 +282,14 @@ impl SizeRun<'_> {
     }
 }
 
-/// A history of `children`, generated into `dir/gen` with the bad
-/// records the generator plants; the directory it is in.
+/// A history of `children`, generated into `dir/gen` (`dir` created if
+/// missing) with the bad records the generator plants; the directory it
+/// is in.
 pub fn generate(bin: &Path, dir: &Path, children: u64) -> Result<PathBuf, BenchError> {
+    std::fs::create_dir_all(dir).map_err(|source| BenchError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
     let gen = dir.join("gen");
     say(&format!("generating {children} children"));
     run_to_end(
