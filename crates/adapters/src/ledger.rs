@@ -5,6 +5,8 @@
 //! holding every id of a multi-gigabyte export in memory.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use libsql::{params_from_iter, Connection, Value};
@@ -57,26 +59,61 @@ pub async fn open_private(path: &Path) -> Result<Connection, LedgerError> {
     Ok(conn)
 }
 
+/// Two connections to one file: ingest asks the reader which ids of the
+/// next batch are known while the batch before it is recorded through the
+/// writer on another thread (WAL lets a reader run beside a writer).
+///
+/// Ids are hashes, so each lands on a random page of an index. Written
+/// straight into one index of millions, every id of a batch dirtied a page
+/// of its own and each commit rewrote thousands of pages: ingest slowed
+/// as the ledger grew. New ids therefore go into a small index, `recent`,
+/// whose pages stay few and cached; once it holds `RECENT_LIMIT` ids they
+/// are merged into `published` in key order, which touches each page of
+/// the large index once. An id is known if either index holds it.
+#[derive(Clone)]
 pub struct Ledger {
     path: String,
-    conn: Connection,
+    reader: Connection,
+    writer: Connection,
+    /// Ids in `recent`; shared by the clones, only the writer changes it.
+    recent: Arc<AtomicUsize>,
 }
 
-/// SQLite binds at most this many parameters per statement here.
+/// SQLite binds at most this many parameters per statement here (each id
+/// is bound once and used in both indexes' lookups).
 const CHUNK: usize = 500;
+
+/// Ids held in `recent` before they are merged into `published`. About the
+/// square root of twice the history's ids times a batch's pages balances
+/// the two costs (a commit's pages in `recent`, a merge's in `published`)
+/// for histories of a few million events.
+const RECENT_LIMIT: usize = 50_000;
 
 impl Ledger {
     pub async fn open(path: &Path) -> Result<Self, LedgerError> {
         let err = |source| LedgerError::new(&path.display().to_string(), source);
-        let conn = open_private(path).await?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS published (event_id BLOB PRIMARY KEY) WITHOUT ROWID;",
-        )
-        .await
-        .map_err(err)?;
+        let writer = open_private(path).await?;
+        writer
+            .execute_batch(
+                "CREATE TABLE IF NOT EXISTS published (event_id BLOB PRIMARY KEY) WITHOUT ROWID;
+                 CREATE TABLE IF NOT EXISTS recent (event_id BLOB PRIMARY KEY) WITHOUT ROWID;",
+            )
+            .await
+            .map_err(err)?;
+        let mut rows = writer
+            .query("SELECT count(*) FROM recent", ())
+            .await
+            .map_err(err)?;
+        let recent: i64 = match rows.next().await.map_err(err)? {
+            Some(row) => row.get(0).map_err(err)?,
+            None => 0,
+        };
+        let reader = open_private(path).await?;
         Ok(Ledger {
             path: path.display().to_string(),
-            conn,
+            reader,
+            writer,
+            recent: Arc::new(AtomicUsize::new(recent as usize)),
         })
     }
 
@@ -92,19 +129,18 @@ impl Ledger {
     /// Which of `ids` are already published.
     pub async fn known(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, LedgerError> {
         let mut found = Vec::new();
-        let mut start = 0;
-        while start < ids.len() {
-            let chunk = &ids[start..(start + CHUNK).min(ids.len())];
-            start += chunk.len();
-            let marks = vec!["?"; chunk.len()].join(",");
-            let sql = format!("SELECT event_id FROM published WHERE event_id IN ({marks})");
-            let params: Vec<Value> = chunk
-                .iter()
-                .map(|id| Value::Blob(id.as_bytes().to_vec()))
-                .collect();
+        for chunk in ids.chunks(CHUNK) {
+            let marks = (1..=chunk.len())
+                .map(|n| format!("?{n}"))
+                .collect::<Vec<_>>()
+                .join(",");
+            let sql = format!(
+                "SELECT event_id FROM published WHERE event_id IN ({marks})
+                 UNION ALL SELECT event_id FROM recent WHERE event_id IN ({marks})"
+            );
             let mut rows = self
-                .conn
-                .query(&sql, params_from_iter(params))
+                .reader
+                .query(&sql, params_from_iter(blobs(chunk)))
                 .await
                 .map_err(|e| self.err(e))?;
             while let Some(row) = rows.next().await.map_err(|e| self.err(e))? {
@@ -117,31 +153,100 @@ impl Ledger {
         Ok(found)
     }
 
-    /// Records acknowledged ids, in one transaction.
+    /// Records acknowledged ids, in one transaction (with the merge into
+    /// `published` when `recent` is full). One caller at a time: the
+    /// writer's transaction is not shared.
     pub async fn record(&self, ids: &[Uuid]) -> Result<(), LedgerError> {
-        self.conn
+        self.writer
             .execute("BEGIN", ())
             .await
             .map_err(|e| self.err(e))?;
-        let mut start = 0;
-        while start < ids.len() {
-            let chunk = &ids[start..(start + CHUNK).min(ids.len())];
-            start += chunk.len();
-            let marks = vec!["(?)"; chunk.len()].join(",");
-            let sql = format!("INSERT OR IGNORE INTO published (event_id) VALUES {marks}");
-            let params: Vec<Value> = chunk
-                .iter()
-                .map(|id| Value::Blob(id.as_bytes().to_vec()))
-                .collect();
-            if let Err(e) = self.conn.execute(&sql, params_from_iter(params)).await {
-                let _ = self.conn.execute("ROLLBACK", ()).await;
-                return Err(self.err(e));
-            }
+        if let Err(e) = self.record_in_transaction(ids).await {
+            let _ = self.writer.execute("ROLLBACK", ()).await;
+            return Err(self.err(e));
         }
-        self.conn
+        self.writer
             .execute("COMMIT", ())
             .await
             .map_err(|e| self.err(e))?;
         Ok(())
+    }
+
+    async fn record_in_transaction(&self, ids: &[Uuid]) -> Result<(), libsql::Error> {
+        let mut added = 0;
+        for chunk in ids.chunks(CHUNK) {
+            let marks = vec!["(?)"; chunk.len()].join(",");
+            let sql = format!("INSERT OR IGNORE INTO recent (event_id) VALUES {marks}");
+            added += self
+                .writer
+                .execute(&sql, params_from_iter(blobs(chunk)))
+                .await? as usize;
+        }
+        let held = self.recent.load(Ordering::Relaxed) + added;
+        if held < RECENT_LIMIT {
+            self.recent.store(held, Ordering::Relaxed);
+            return Ok(());
+        }
+        self.writer
+            .execute_batch(
+                "INSERT OR IGNORE INTO published (event_id)
+                     SELECT event_id FROM recent ORDER BY event_id;
+                 DELETE FROM recent;",
+            )
+            .await?;
+        self.recent.store(0, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+fn blobs(ids: &[Uuid]) -> Vec<Value> {
+    ids.iter()
+        .map(|id| Value::Blob(id.as_bytes().to_vec()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(from: u128, n: u128) -> Vec<Uuid> {
+        // Spread over the key space as hashed ids are.
+        (from..from + n)
+            .map(|i| Uuid::from_u128(i.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn ids_stay_known_across_the_merge_and_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.db");
+        let ledger = Ledger::open(&path).await.unwrap();
+        // Enough batches to fill `recent` once and start it again.
+        let batch = 2_000u128;
+        let batches = (RECENT_LIMIT as u128 / batch) + 3;
+        for b in 0..batches {
+            ledger.record(&ids(b * batch, batch)).await.unwrap();
+        }
+        let all = ids(0, batches * batch);
+        let unseen = ids(batches * batch, 1_000);
+        assert_eq!(ledger.recent.load(Ordering::Relaxed), 3 * batch as usize);
+        let mut probe = all.clone();
+        probe.extend(&unseen);
+        let mut known = ledger.known(&probe).await.unwrap();
+        known.sort();
+        let mut expected = all.clone();
+        expected.sort();
+        assert_eq!(known, expected, "every recorded id, and no other");
+
+        // A new process sees the same, and counts what waits in `recent`.
+        drop(ledger);
+        let reopened = Ledger::open(&path).await.unwrap();
+        assert_eq!(reopened.recent.load(Ordering::Relaxed), 3 * batch as usize);
+        assert_eq!(reopened.known(&probe).await.unwrap().len(), all.len());
+        assert!(reopened.known(&unseen).await.unwrap().is_empty());
+        // Recording ids `recent` holds again adds nothing to it.
+        let last = all.len() - batch as usize;
+        reopened.record(&all[last..]).await.unwrap();
+        assert_eq!(reopened.recent.load(Ordering::Relaxed), 3 * batch as usize);
     }
 }

@@ -1,7 +1,8 @@
 //! Publishing parsed records in batches: drop what the ledger already
 //! holds, encode in order, send, wait for every acknowledgement, then
 //! record the ids in the ledger and count. A record counts as published
-//! only once the broker acknowledged all its new events.
+//! only once the broker acknowledged all its new events. One batch is in
+//! flight while the next is read, so parsing overlaps the broker's work.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -52,6 +53,30 @@ pub struct Publisher {
     batch: Vec<(Slot, Vec<Event>)>,
     /// EOIR's case links, opened at the first EOIR row that needs them.
     links: Option<Links>,
+    in_flight: Option<InFlight>,
+}
+
+/// A batch sent, its acknowledgements and their ledger write still running
+/// on another thread while the next batch is read and encoded.
+struct InFlight {
+    /// The ids it carries: known to the next batch before the ledger has them.
+    sent_ids: HashSet<Uuid>,
+    task: tokio::task::JoinHandle<Sent>,
+}
+
+/// A batch's new events: (record, event within it, id), in input order,
+/// their encodings, and the number of new events per record.
+struct Prepared {
+    to_send: Vec<(usize, usize, Uuid)>,
+    payloads: Vec<Vec<u8>>,
+    outcome: Vec<usize>,
+}
+
+/// What came back from a batch in flight.
+struct Sent {
+    batch: Vec<(Slot, Vec<Event>)>,
+    outcome: Vec<usize>,
+    result: Result<(), IngestError>,
 }
 
 /// Where a queued record is counted: its file, or (a row that waited for
@@ -86,6 +111,7 @@ impl Publisher {
             summary: Summary::default(),
             batch: Vec::new(),
             links: None,
+            in_flight: None,
         }
     }
 
@@ -179,7 +205,7 @@ impl Publisher {
             Parsed::Events(events) => {
                 self.batch.push((slot, events));
                 if self.batch.len() >= BATCH_RECORDS {
-                    self.flush().await?;
+                    self.dispatch().await?;
                 }
             }
         }
@@ -211,35 +237,77 @@ impl Publisher {
         self.summary.file(file).realigned += 1;
     }
 
-    /// Publishes the queued records.
+    /// Publishes the queued records and waits until every record sent so
+    /// far is acknowledged and counted.
     pub async fn flush(&mut self) -> Result<(), IngestError> {
+        self.dispatch().await?;
+        self.settle().await
+    }
+
+    /// Sends the queued records without waiting for their acknowledgements,
+    /// so the next batch is read while the broker takes this one. The batch
+    /// before is settled first: at most one batch is ever in flight, and a
+    /// batch goes out only once every record before it is on the bus.
+    async fn dispatch(&mut self) -> Result<(), IngestError> {
         if self.batch.is_empty() {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.batch);
-        let result = self.publish(&batch).await;
-        match result {
-            Ok(outcome) => {
-                for ((slot, _), new) in batch.iter().zip(outcome) {
-                    let s = slot.summary(&mut self.summary);
-                    if new == 0 {
-                        s.duplicates += 1;
-                    } else {
-                        s.published += 1;
-                        s.events_published += new as u64;
-                    }
-                }
-                self.save_links(&batch).await
-            }
-            Err(e) => {
-                // Not acknowledged (or not sent): not read by this run. A
-                // re-run skips whatever of it the ledger holds.
+        let prepared = self.prepare(&batch).await;
+        // The batch in flight is counted whatever happened to this one.
+        let settled = self.settle().await;
+        let prepared = match (settled, prepared) {
+            (Ok(()), Ok(prepared)) => prepared,
+            (Err(e), _) | (Ok(()), Err(e)) => {
+                // Not sent: not read by this run.
                 for (slot, _) in &batch {
                     slot.summary(&mut self.summary).not_read += 1;
                 }
-                Err(e)
+                return Err(e);
+            }
+        };
+        let producer = self.producer.clone();
+        let ledger = self.ledger.clone();
+        let sent_ids = prepared.to_send.iter().map(|(.., id)| *id).collect();
+        let task = tokio::spawn(async move {
+            let result = send(&producer, &ledger, &batch, &prepared).await;
+            Sent {
+                batch,
+                outcome: prepared.outcome,
+                result,
+            }
+        });
+        self.in_flight = Some(InFlight { sent_ids, task });
+        Ok(())
+    }
+
+    /// Waits for the batch in flight and counts its records: published,
+    /// duplicate, or (not acknowledged) not read.
+    async fn settle(&mut self) -> Result<(), IngestError> {
+        let Some(in_flight) = self.in_flight.take() else {
+            return Ok(());
+        };
+        let sent = match in_flight.task.await {
+            Ok(sent) => sent,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        if let Err(e) = sent.result {
+            // A re-run skips whatever of it the ledger holds.
+            for (slot, _) in &sent.batch {
+                slot.summary(&mut self.summary).not_read += 1;
+            }
+            return Err(e);
+        }
+        for ((slot, _), new) in sent.batch.iter().zip(&sent.outcome) {
+            let s = slot.summary(&mut self.summary);
+            if *new == 0 {
+                s.duplicates += 1;
+            } else {
+                s.published += 1;
+                s.events_published += *new as u64;
             }
         }
+        self.save_links(&sent.batch).await
     }
 
     /// After a batch is on the bus: the rejects so far on disk, then the
@@ -262,69 +330,43 @@ impl Publisher {
         Ok(())
     }
 
-    /// Sends the new events of a batch and waits for every acknowledgement;
-    /// returns the number of new events per record.
-    async fn publish(&mut self, batch: &[(Slot, Vec<Event>)]) -> Result<Vec<usize>, IngestError> {
+    /// Which events of a batch are new, and their encodings. An event is
+    /// known if the ledger holds it or the batch in flight carries it;
+    /// decided per record, in input order, so a row repeated inside the
+    /// batch is a duplicate of its first copy.
+    async fn prepare(&mut self, batch: &[(Slot, Vec<Event>)]) -> Result<Prepared, IngestError> {
+        // Each event's id is parsed once, in batch order.
         let ids: Vec<Uuid> = batch
             .iter()
             .flat_map(|(_, es)| es.iter().map(id_of))
             .collect();
         let mut seen: HashSet<Uuid> = self.ledger.known(&ids).await?.into_iter().collect();
-
-        // Decide per record, in input order, so a row repeated inside the
-        // batch is a duplicate of its first copy.
-        // Each event's id is parsed once, in `ids`, in batch order.
-        let mut to_send: Vec<(&Event, Uuid)> = Vec::new();
-        let mut outcome: Vec<usize> = Vec::new(); // new events per record
+        if let Some(in_flight) = &self.in_flight {
+            seen.extend(ids.iter().filter(|id| in_flight.sent_ids.contains(id)));
+        }
+        let mut to_send = Vec::new();
+        let mut outcome = Vec::with_capacity(batch.len());
         let mut next_id = ids.iter();
-        for (_, events) in batch {
+        for (record, (_, events)) in batch.iter().enumerate() {
             let mut new = 0;
-            for e in events {
+            for event in 0..events.len() {
                 let id = *next_id.next().expect("one id per event");
                 if seen.insert(id) {
-                    to_send.push((e, id));
+                    to_send.push((record, event, id));
                     new += 1;
                 }
             }
             outcome.push(new);
         }
-
-        // Indexing, not iterating: an iterator held across an await makes
-        // this future non-`Send` (a higher-ranked lifetime limit of rustc).
         let mut payloads = Vec::with_capacity(to_send.len());
-        #[allow(clippy::needless_range_loop)]
-        for n in 0..to_send.len() {
-            let encoded = self.encode(to_send[n].0).await?;
-            payloads.push(encoded);
+        for &(record, event, _) in &to_send {
+            payloads.push(self.encode(&batch[record].1[event]).await?);
         }
-        // Collected first: a lazy iterator of borrowed futures would make
-        // this future non-`Send` for the HTTP handler.
-        let sends: Vec<_> = to_send
-            .iter()
-            .zip(&payloads)
-            .map(|((e, _), p)| self.producer.publish_encoded(e, p, None))
-            .collect();
-        let results = futures::future::join_all(sends).await;
-        let mut acked = Vec::with_capacity(results.len());
-        let mut failures = Vec::new();
-        for ((_, id), r) in to_send.iter().zip(results) {
-            match r {
-                Ok(_) => acked.push(*id),
-                Err(err) => failures.push(err),
-            }
-        }
-        // Whatever was acknowledged is on the bus: remember it even if the
-        // batch as a whole failed, so a re-run skips it.
-        self.ledger.record(&acked).await?;
-        if !failures.is_empty() {
-            let failed = failures.len();
-            return Err(IngestError::NotAcknowledged {
-                failed,
-                sent: to_send.len(),
-                first: failures.swap_remove(0),
-            });
-        }
-        Ok(outcome)
+        Ok(Prepared {
+            to_send,
+            payloads,
+            outcome,
+        })
     }
 
     async fn encode(&self, event: &Event) -> Result<Vec<u8>, IngestError> {
@@ -350,7 +392,7 @@ impl Publisher {
     }
 
     /// Publishes what is left and returns the account. On error the
-    /// account so far stays readable through `summary()`.
+    /// account so far stays readable through `account_so_far()`.
     pub async fn finish(&mut self) -> Result<Summary, IngestError> {
         self.flush().await?;
         self.rejects.flush().map_err(|e| IngestError::Rejects {
@@ -363,7 +405,51 @@ impl Publisher {
         Ok(self.summary.clone())
     }
 
-    pub fn summary(&self) -> &Summary {
+    /// The account after a run that ended in an error: the batch in flight
+    /// is waited for first, so its records are counted (published, or not
+    /// read) and the account adds up.
+    pub async fn account_so_far(&mut self) -> &Summary {
+        // Its failure, if any, is counted; the run's own error is reported.
+        let _ = self.settle().await;
         &self.summary
     }
+}
+
+/// Sends a batch's new events and waits for every acknowledgement, then
+/// records the acknowledged ids in the ledger: whatever was acknowledged
+/// is on the bus, so it is remembered even if the batch as a whole failed
+/// and a re-run skips it.
+async fn send(
+    producer: &EventProducer,
+    ledger: &Ledger,
+    batch: &[(Slot, Vec<Event>)],
+    prepared: &Prepared,
+) -> Result<(), IngestError> {
+    let sends =
+        prepared
+            .to_send
+            .iter()
+            .zip(&prepared.payloads)
+            .map(|(&(record, event, _), payload)| {
+                producer.publish_encoded(&batch[record].1[event], payload, None)
+            });
+    let results = futures::future::join_all(sends).await;
+    let mut acked = Vec::with_capacity(results.len());
+    let mut failures = Vec::new();
+    for ((.., id), r) in prepared.to_send.iter().zip(results) {
+        match r {
+            Ok(_) => acked.push(*id),
+            Err(err) => failures.push(err),
+        }
+    }
+    ledger.record(&acked).await?;
+    if !failures.is_empty() {
+        let failed = failures.len();
+        return Err(IngestError::NotAcknowledged {
+            failed,
+            sent: prepared.to_send.len(),
+            first: failures.swap_remove(0),
+        });
+    }
+    Ok(())
 }

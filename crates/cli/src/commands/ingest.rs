@@ -148,12 +148,12 @@ pub async fn run(args: IngestArgs) -> Result<ExitCode> {
         Ok(summary) => summary,
         Err(e) => {
             let stopped = matches!(e, IngestError::Stopped);
+            let account = publisher.account_so_far().await;
             eprintln!(
-                "account when the run ended (published = acknowledged; not read = publish again by re-running):\n{}",
-                publisher.summary()
+                "account when the run ended (published = acknowledged; not read = publish again by re-running):\n{account}"
             );
             if let Some(path) = &args.summary_json {
-                write_summary(path, publisher.summary())?;
+                write_summary(path, account)?;
             }
             if stopped {
                 eprintln!("{e}");
