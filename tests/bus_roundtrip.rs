@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use handoff_bus::EventProducer;
-use handoff_e2e::Stack;
+use handoff_e2e::{engine, Stack};
 use handoff_events::{samples, topics};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::Message;
@@ -186,7 +186,9 @@ async fn the_embedded_broker_restarts_on_its_data_directory_with_the_data() {
     use rdkafka::producer::{FutureProducer, FutureRecord};
 
     let dir = tempfile::tempdir().unwrap();
-    let broker = EmbeddedBroker::start(dir.path(), 0).await.unwrap();
+    let broker = EmbeddedBroker::start_with(dir.path(), 0, engine())
+        .await
+        .unwrap();
     let kafka = broker.kafka_config();
     handoff_bus::ensure_topics(&kafka, &handoff_bus::TopicsConfig::default())
         .await
@@ -206,8 +208,8 @@ async fn the_embedded_broker_restarts_on_its_data_directory_with_the_data() {
     let port = broker.addr.port();
     broker.stop().await;
 
-    // Same directory, same port: the SQLite file was released and holds the records.
-    let broker = EmbeddedBroker::start(dir.path(), port)
+    // Same directory, same port: the files were released and hold the records.
+    let broker = EmbeddedBroker::start_with(dir.path(), port, engine())
         .await
         .expect("restarts on the same files");
     let kafka = broker.kafka_config();

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use handoff_adapters::{ingest_files, Layout, Ledger, Progress, Publisher, RejectWriter, Summary};
 use handoff_auth::{new_token, Tokens};
-use handoff_bus::embedded::EmbeddedBroker;
 use handoff_bus::EventProducer;
 use handoff_e2e::{handoff_bin, http, reader, repo_root, run_ingest, Stack, UpProcess};
 use handoff_events::{topics, Agency};
@@ -238,11 +237,7 @@ async fn an_ingest_rides_out_a_broker_restart_without_loss_or_double_counting() 
         !ingest.is_finished(),
         "the ingest must still be running when the broker stops"
     );
-    let broker = stack.broker.take().unwrap();
-    let port = broker.addr.port();
-    broker.stop().await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    stack.broker = Some(EmbeddedBroker::start(stack.dir.path(), port).await.unwrap());
+    stack.restart_broker(Duration::from_secs(3)).await;
 
     let summary = ingest
         .await

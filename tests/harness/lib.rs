@@ -83,6 +83,19 @@ impl Stack {
         }
     }
 
+    /// Stops the broker, waits `down`, and starts it again on the same
+    /// port and files, with the same engine.
+    pub async fn restart_broker(&mut self, down: Duration) {
+        let broker = self.broker.take().expect("the broker runs");
+        let port = broker.addr.port();
+        broker.stop().await;
+        tokio::time::sleep(down).await;
+        let broker = EmbeddedBroker::start_with(self.dir.path(), port, engine())
+            .await
+            .expect("the broker restarts on its files");
+        self.broker = Some(broker);
+    }
+
     pub fn data_dir(&self) -> &Path {
         self.dir.path()
     }
