@@ -83,10 +83,10 @@ pub struct Ledger {
 /// is bound once and used in both indexes' lookups).
 const CHUNK: usize = 500;
 
-/// Ids held in `recent` before they are merged into `published`. About the
-/// square root of twice the history's ids times a batch's pages balances
-/// the two costs (a commit's pages in `recent`, a merge's in `published`)
-/// for histories of a few million events.
+/// Ids held in `recent` before they are merged into `published`. A larger
+/// `recent` makes each commit dirty more of its pages; a smaller one merges
+/// into `published` more often. The two balance near the square root of a
+/// batch's ids times the history's (2,000 × 2 million gives about 63,000).
 const RECENT_LIMIT: usize = 50_000;
 
 impl Ledger {
