@@ -87,6 +87,8 @@ fn demo_secrets(dir: &Path) -> HashMap<String, String> {
     toml::from_str(&std::fs::read_to_string(dir.join("demo-secrets.toml")).unwrap()).unwrap()
 }
 
+/// A click that loads no page (a checkbox); `Browser::click_to_load` is
+/// for those that do.
 async fn click(b: &Browser, css: &str) {
     b.client
         .find(Locator::Css(css))
@@ -106,7 +108,8 @@ async fn fill(b: &Browser, id: &str, text: &str) {
 async fn sign_in(b: &Browser, base: &str, secret: &str) {
     b.goto(&format!("{base}/sign-in")).await;
     fill(b, "token", secret).await;
-    click(b, "form[action='/sign-in'] button[type=submit]").await;
+    b.click_to_load("form[action='/sign-in'] button[type=submit]")
+        .await;
     assert_eq!(b.url().await, format!("{base}/"), "signed in, home");
 }
 
@@ -160,7 +163,8 @@ async fn timeline_rows(b: &Browser) -> usize {
 async fn open_child(b: &Browser, base: &str, a_number: &str) {
     b.goto(&format!("{base}/children")).await;
     fill(b, "a_number", a_number).await;
-    click(b, "form[action='/children'] button[type=submit]").await;
+    b.click_to_load("form[action='/children'] button[type=submit]")
+        .await;
     assert!(
         b.url().await.starts_with(&format!("{base}/children/")),
         "the child's page"
@@ -272,7 +276,8 @@ async fn the_console_serves_each_agency_what_its_policy_allows() {
     b.goto(&format!("{base}/worklists/ice-missed-hearings"))
         .await;
     fill(&b, "court", &court).await;
-    click(&b, "form.handoff-filters button[type=submit]").await;
+    b.click_to_load("form.handoff-filters button[type=submit]")
+        .await;
     let (filtered, call) = worklist_count(&b).await;
     assert!(call.contains(&format!("court={court}")), "{call}");
     assert_eq!(
@@ -280,7 +285,7 @@ async fn the_console_serves_each_agency_what_its_policy_allows() {
         api.total("ICE", &call).await,
         "filtered by court {court}"
     );
-    click(&b, "th a[href*='sort=hearing_at']").await;
+    b.click_to_load("th a[href*='sort=hearing_at']").await;
     assert_eq!(
         b.attr("th[aria-sort]", "aria-sort").await.as_deref(),
         Some("ascending")
@@ -347,7 +352,8 @@ async fn the_console_serves_each_agency_what_its_policy_allows() {
         .unwrap();
     // USWDS draws the checkbox on its label; the input itself is hidden.
     click(&b, "form[action$='/ack'] label.usa-checkbox__label").await;
-    click(&b, "form[action$='/ack'] button[type=submit]").await;
+    b.click_to_load("form[action$='/ack'] button[type=submit]")
+        .await;
     assert!(b.page_text().await.contains("Acknowledged"));
     let acked = api
         .get(
@@ -504,7 +510,8 @@ async fn the_console_serves_each_agency_what_its_policy_allows() {
     visits.check(&b, "operations").await;
 
     // Signing out ends the session: the old cookie is worth nothing.
-    click(&b, "form[action='/sign-out'] button[type=submit]").await;
+    b.click_to_load("form[action='/sign-out'] button[type=submit]")
+        .await;
     assert!(b.url().await.ends_with("/sign-in?signed_out=1"));
     let after_sign_out = with_cookie(&base, &cookie, "/").await;
     assert_eq!(after_sign_out.status(), 303);
@@ -541,7 +548,8 @@ async fn the_console_serves_each_agency_what_its_policy_allows() {
     .await;
     assert_eq!(forbidden.status(), 403);
     b.goto(&format!("{base}/")).await;
-    click(&b, "form[action='/sign-out'] button[type=submit]").await;
+    b.click_to_load("form[action='/sign-out'] button[type=submit]")
+        .await;
 
     // DOJ EOIR.
     sign_in(&b, &base, &api.secrets["DOJ_EOIR"]).await;

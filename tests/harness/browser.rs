@@ -13,6 +13,11 @@ use serde_json::{json, Value};
 
 use crate::repo_root;
 
+/// How long a page may take to load after a click: the console answers
+/// in milliseconds, so this is only there to end a test that would
+/// otherwise hang.
+const PAGE_LOAD: Duration = Duration::from_secs(30);
+
 pub struct Browser {
     pub client: Client,
     driver: Child,
@@ -95,6 +100,49 @@ impl Browser {
 
     pub async fn goto(&self, url: &str) {
         self.client.goto(url).await.expect("the page loads");
+    }
+
+    /// Clicks the first element `css` finds (a form's button, a link) and
+    /// returns once the page it loads has replaced this one. WebDriver's
+    /// click returns when the click is dispatched, not when a form's
+    /// submission has loaded: a read straight after could read the old
+    /// page, or find an element of it that goes stale as the new page
+    /// replaces it. The old document's root going stale is the sign that
+    /// works even when the new page has the same address (a POST that
+    /// redirects back).
+    pub async fn click_to_load(&self, css: &str) {
+        let old = self
+            .client
+            .find(Locator::Css("html"))
+            .await
+            .expect("a loaded page");
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+        let deadline = Instant::now() + PAGE_LOAD;
+        loop {
+            match old.tag_name().await {
+                Err(e) if e.is_stale_element_reference() => break,
+                Err(e) => panic!("waiting for the page {css} loads: {e}"),
+                Ok(_) => {
+                    assert!(
+                        Instant::now() < deadline,
+                        "clicking {css} loaded no page within {PAGE_LOAD:?}"
+                    );
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }
+        self.client
+            .wait()
+            .at_most(PAGE_LOAD)
+            .for_element(Locator::Css("body"))
+            .await
+            .unwrap_or_else(|e| panic!("the page {css} loads has no body: {e}"));
     }
 
     /// The text of the first element `css` finds.
