@@ -117,3 +117,14 @@ impl UpProcess {
         );
     }
 }
+
+/// A test that fails before stopping `handoff up` must not leave it
+/// running: it would hold its ports and a core for the tests after it.
+impl Drop for UpProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
