@@ -15,14 +15,6 @@ mod shutdown;
 
 use clap::{Parser, Subcommand};
 
-/// Every service is a long-running process of this binary. With glibc's
-/// allocator, memory a thread freed stayed in that thread's arena: the
-/// broker held 150 MB after a full-scale catch-up with 3 MB in use, and its
-/// peak grew with the history it had served. mimalloc gives freed pages
-/// back, so a process's resident memory follows what it uses.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Handoff: the interagency event bus for unaccompanied children's cases
 /// (ICE, HHS ORR, DOJ EOIR).
 #[derive(Parser)]
