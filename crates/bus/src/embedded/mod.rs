@@ -13,6 +13,7 @@
 
 pub mod log_storage;
 pub mod long_poll;
+pub mod memory;
 pub mod serve;
 pub mod sqlite_engine;
 pub mod tansu_file;
@@ -183,6 +184,7 @@ impl EmbeddedBroker {
                 (state_file, storage, Some(log), Some(appended))
             }
         };
+        memory::return_large_buffers();
         let stop = CancellationToken::new();
         let task = tokio::spawn(run(listener, storage, appended, log.clone(), stop.clone()));
         Ok(EmbeddedBroker {
