@@ -45,6 +45,27 @@ fn admin(server: &str, sql: &str) {
     .expect("admin thread");
 }
 
+/// Drops `database` while sessions may remain in it: a `handoff views`
+/// killed with SIGKILL leaves its sessions open until the server notices.
+/// Not `DROP DATABASE ... WITH (FORCE)`: it checks the role of every
+/// session in the database first, and refuses a role that is neither
+/// superuser nor in `pg_signal_backend` as soon as an autovacuum worker
+/// (which has no role) is there, as one was after `views_crash`'s writes.
+/// The test role ends its own sessions instead (waiting up to 10 s for
+/// each), and a plain DROP stops autovacuum workers itself.
+fn drop_database(server: &str, database: &str) {
+    // Two statements, not one string: DROP DATABASE cannot run in the
+    // transaction a multi-statement query is.
+    admin(
+        server,
+        &format!(
+            "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity \
+             WHERE datname = '{database}' AND usename = current_user AND pid <> pg_backend_pid()"
+        ),
+    );
+    admin(server, &format!("DROP DATABASE IF EXISTS {database}"));
+}
+
 impl TestStore {
     pub fn sqlite() -> TestStore {
         TestStore::Sqlite(tempfile::tempdir().expect("temp dir"))
@@ -58,10 +79,7 @@ impl TestStore {
             N.fetch_add(1, Ordering::Relaxed)
         );
         let server = server();
-        admin(
-            &server,
-            &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
-        );
+        drop_database(&server, &database);
         admin(&server, &format!("CREATE DATABASE {database}"));
         TestStore::Postgres { server, database }
     }
@@ -89,10 +107,7 @@ impl TestStore {
 impl Drop for TestStore {
     fn drop(&mut self) {
         if let TestStore::Postgres { server, database } = self {
-            admin(
-                server,
-                &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
-            );
+            drop_database(server, database);
         }
     }
 }
@@ -115,4 +130,55 @@ macro_rules! both_stores {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A session left open in the store's database, as a killed process
+    /// leaves it, does not stop the store from being dropped, and it is
+    /// ended by the drop.
+    #[test]
+    fn a_store_with_a_session_left_open_is_dropped() {
+        let store = TestStore::postgres();
+        let url = store.arg();
+        let TestStore::Postgres { server, database } = &store else {
+            unreachable!("a PostgreSQL store")
+        };
+        let (server, database) = (server.clone(), database.clone());
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let left_open = runtime.block_on(async {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .expect("a session in the store's database");
+            let connection = tokio::spawn(connection);
+            client
+                .batch_execute("CREATE TABLE t (x int); BEGIN; INSERT INTO t VALUES (1)")
+                .await
+                .expect("a transaction left open");
+            (client, connection)
+        });
+        drop(store);
+        let (_client, connection) = left_open;
+        runtime.block_on(async {
+            let ended = connection.await.expect("the connection task");
+            assert!(ended.is_err(), "the session was ended by the drop");
+        });
+        let count = runtime.block_on(async {
+            let (client, connection) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
+                .await
+                .expect("the maintenance database");
+            tokio::spawn(connection);
+            client
+                .query_one(
+                    "SELECT count(*) FROM pg_database WHERE datname = $1",
+                    &[&database],
+                )
+                .await
+                .expect("pg_database")
+                .get::<_, i64>(0)
+        });
+        assert_eq!(count, 0, "{database} is gone");
+    }
 }
