@@ -87,18 +87,6 @@ fn demo_secrets(dir: &Path) -> HashMap<String, String> {
     toml::from_str(&std::fs::read_to_string(dir.join("demo-secrets.toml")).unwrap()).unwrap()
 }
 
-/// A click that loads no page (a checkbox); `Browser::click_to_load` is
-/// for those that do.
-async fn click(b: &Browser, css: &str) {
-    b.client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .click()
-        .await
-        .unwrap();
-}
-
 async fn fill(b: &Browser, id: &str, text: &str) {
     let field = b.client.find(Locator::Id(id)).await.unwrap();
     field.clear().await.unwrap();
@@ -351,7 +339,8 @@ async fn the_console_serves_each_agency_what_its_policy_allows() {
         .await
         .unwrap();
     // USWDS draws the checkbox on its label; the input itself is hidden.
-    click(&b, "form[action$='/ack'] label.usa-checkbox__label").await;
+    b.click("form[action$='/ack'] label.usa-checkbox__label")
+        .await;
     b.click_to_load("form[action$='/ack'] button[type=submit]")
         .await;
     assert!(b.page_text().await.contains("Acknowledged"));

@@ -102,6 +102,18 @@ impl Browser {
         self.client.goto(url).await.expect("the page loads");
     }
 
+    /// Clicks the first element `css` finds, for a click that loads no
+    /// page (a checkbox); `click_to_load` is for those that do.
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+    }
+
     /// Clicks the first element `css` finds (a form's button, a link) and
     /// returns once the page it loads has replaced this one. WebDriver's
     /// click returns when the click is dispatched, not when a form's
@@ -116,13 +128,7 @@ impl Browser {
             .find(Locator::Css("html"))
             .await
             .expect("a loaded page");
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no {css}: {e}"))
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+        self.click(css).await;
         let deadline = Instant::now() + PAGE_LOAD;
         loop {
             match old.tag_name().await {
