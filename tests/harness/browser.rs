@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::elements::{Element, ElementRef};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
@@ -102,13 +103,21 @@ impl Browser {
         self.client.goto(url).await.expect("the page loads");
     }
 
-    /// Clicks the first element `css` finds, for a click that loads no
-    /// page (a checkbox); `click_to_load` is for those that do.
-    pub async fn click(&self, css: &str) {
+    /// The first element `css` finds; a test that expects one fails with
+    /// the selector and the page it was looked for on.
+    async fn find(&self, css: &str) -> Element {
+        let url = self.url().await;
         self.client
             .find(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .unwrap_or_else(|e| panic!("no {css} on {url}: {e}"))
+    }
+
+    /// Clicks the first element `css` finds, for a click that loads no
+    /// page (a checkbox); `click_to_load` is for those that do.
+    pub async fn click(&self, css: &str) {
+        self.find(css)
+            .await
             .click()
             .await
             .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
@@ -119,29 +128,23 @@ impl Browser {
     /// click returns when the click is dispatched, not when a form's
     /// submission has loaded: a read straight after could read the old
     /// page, or find an element of it that goes stale as the new page
-    /// replaces it. The old document's root going stale is the sign that
-    /// works even when the new page has the same address (a POST that
-    /// redirects back).
+    /// replaces it. The sign of the new page is a document root with a new
+    /// element reference, which works even when the new page has the same
+    /// address (a POST that redirects back). Only the current document is
+    /// asked: asking the old root whether it is stale is what ChromeDriver
+    /// can answer mid-navigation with an unknown error ("Node with given id
+    /// does not belong to the document", SeleniumHQ/selenium#15401)
+    /// instead of a stale reference.
     pub async fn click_to_load(&self, css: &str) {
-        let old = self
-            .client
-            .find(Locator::Css("html"))
-            .await
-            .expect("a loaded page");
+        let old = self.root().await.expect("a loaded page");
         self.click(css).await;
         let deadline = Instant::now() + PAGE_LOAD;
-        loop {
-            match old.tag_name().await {
-                Err(e) if e.is_stale_element_reference() => break,
-                Err(e) => panic!("waiting for the page {css} loads: {e}"),
-                Ok(_) => {
-                    assert!(
-                        Instant::now() < deadline,
-                        "clicking {css} loaded no page within {PAGE_LOAD:?}"
-                    );
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-            }
+        while self.root().await.is_none_or(|root| root == old) {
+            assert!(
+                Instant::now() < deadline,
+                "clicking {css} loaded no page within {PAGE_LOAD:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
         self.client
             .wait()
@@ -151,27 +154,24 @@ impl Browser {
             .unwrap_or_else(|e| panic!("the page {css} loads has no body: {e}"));
     }
 
+    /// The current document's root, as WebDriver refers to it; `None`
+    /// between the old document's teardown and the new one's parse, when
+    /// the document has no root yet.
+    async fn root(&self) -> Option<ElementRef> {
+        match self.client.find(Locator::Css("html")).await {
+            Ok(root) => Some(root.element_id()),
+            Err(e) if e.is_no_such_element() => None,
+            Err(e) => panic!("the document's root: {e}"),
+        }
+    }
+
     /// The text of the first element `css` finds.
     pub async fn text(&self, css: &str) -> String {
-        let url = self.url().await;
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no {css} on {url}: {e}"))
-            .text()
-            .await
-            .expect("element text")
+        self.find(css).await.text().await.expect("element text")
     }
 
     pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
-        let url = self.url().await;
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no {css} on {url}: {e}"))
-            .attr(name)
-            .await
-            .expect("attribute")
+        self.find(css).await.attr(name).await.expect("attribute")
     }
 
     pub async fn url(&self) -> String {
